@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Start, stop and break the vigil.ha lab (vCenter simulator).
+
+Usage:
+  labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P]
+  labctl.py stop [--name NAME | --all]
+  labctl.py status [--name NAME]
+  labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash
+  labctl.py vars [--name NAME]                          path of the Ansible vars file
+
+Everything lives under .lab/<name>/ in the repository (or $VIGIL_LAB_DIR):
+the PKI, the password, the simulator's log, its pid and readiness file.
+Standard library only, so it runs before the virtualenv exists.
+"""
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+LAB_ROOT = os.environ.get("VIGIL_LAB_DIR", os.path.join(REPO, ".lab"))
+GO_SRC = os.path.join(HERE, "vcsim")
+BINARY = os.path.join(LAB_ROOT, "bin", "vigil-vcsim")
+GOPATH = "/usr/share/gocode"
+USERNAME = "administrator@vsphere.local"
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build():
+    """Build the simulator when its sources are newer than the binary."""
+    sources = [os.path.join(GO_SRC, f) for f in os.listdir(GO_SRC) if f.endswith(".go")]
+    if os.path.exists(BINARY) and os.path.getmtime(BINARY) >= max(map(os.path.getmtime, sources)):
+        return BINARY
+    os.makedirs(os.path.dirname(BINARY), exist_ok=True)
+    env = dict(os.environ, GOPATH=GOPATH, GO111MODULE="off", GOFLAGS="", GOCACHE=os.path.join(LAB_ROOT, "go-cache"))
+    run(["go", "build", "-o", BINARY + ".tmp", "."], cwd=GO_SRC, env=env)
+    os.replace(BINARY + ".tmp", BINARY)
+    return BINARY
+
+
+def pki():
+    """A lab CA, a server certificate it signs, and an unrelated CA for refusal tests."""
+    d = os.path.join(LAB_ROOT, "pki")
+    if os.path.exists(os.path.join(d, "server.pem")):
+        return d
+    os.makedirs(d, exist_ok=True)
+    for ca in ("ca", "rogue-ca"):
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+             "-subj", "/CN=vigil.ha lab %s" % ca, "-keyout", os.path.join(d, ca + ".key"),
+             "-out", os.path.join(d, ca + ".pem")], capture_output=True)
+    ext = os.path.join(d, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", os.path.join(d, "server.key"), "-out", os.path.join(d, "server.csr")], capture_output=True)
+    run(["openssl", "x509", "-req", "-in", os.path.join(d, "server.csr"), "-days", "3650",
+         "-CA", os.path.join(d, "ca.pem"), "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial",
+         "-extfile", ext, "-out", os.path.join(d, "server.pem")], capture_output=True)
+    return d
+
+
+def lab_dir(name):
+    return os.path.join(LAB_ROOT, name)
+
+
+def password():
+    path = os.path.join(LAB_ROOT, "password")
+    if not os.path.exists(path):
+        os.makedirs(LAB_ROOT, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("Vigil-" + secrets.token_urlsafe(12))
+    with open(path) as f:
+        return f.read().strip()
+
+
+def read_state(name):
+    try:
+        with open(os.path.join(lab_dir(name), "state.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def running(name):
+    state = read_state(name)
+    if state and alive(state["pid"]):
+        return state
+    return None
+
+
+def write_vars(name, state):
+    """The Ansible variables a playbook needs to reach this lab (mode 0600)."""
+    d = lab_dir(name)
+    lines = {
+        "vcenter_hostname": state["hostname"],
+        "vcenter_port": state["port"],
+        "vcenter_username": USERNAME,
+        "vcenter_password": password(),
+        "vcenter_validate_certs": True,
+        "vcenter_ca_path": os.path.join(LAB_ROOT, "pki", "ca.pem"),
+        "lab_control_url": state["control"],
+        "lab_datacenter": state["datacenter"],
+        "lab_cluster": state["cluster"],
+        "lab_hosts": state["hosts"],
+        "lab_vms": state["vms"],
+        "lab_fillers": state["fillers"],
+    }
+    path = os.path.join(d, "vcenter.json")
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(lines, f, indent=2)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def start(args):
+    want = {"hosts": args.hosts, "vms": args.vms.split(",") if args.vms else [], "fillers": args.fillers}
+    state = running(args.name)
+    if state:
+        have = {"hosts": len(state["hosts"]), "vms": state["vms"], "fillers": state["fillers"]}
+        if have == want:
+            print("lab %s already running: %s" % (args.name, state["url"]))
+            write_vars(args.name, state)
+            return 0
+        stop_one(args.name)
+    binary = build()
+    certs = pki()
+    d = lab_dir(args.name)
+    os.makedirs(d, exist_ok=True)
+    state_file = os.path.join(d, "state.json")
+    if os.path.exists(state_file):
+        os.remove(state_file)
+    cmd = [binary, "-listen", "127.0.0.1:%d" % args.port, "-control", "127.0.0.1:%d" % args.control_port,
+           "-state", state_file, "-cert", os.path.join(certs, "server.pem"),
+           "-key", os.path.join(certs, "server.key"), "-username", USERNAME,
+           "-hosts", str(args.hosts), "-vms", args.vms, "-fillers", str(args.fillers)]
+    env = dict(os.environ, VIGIL_LAB_PASSWORD=password())
+    log = open(os.path.join(d, "vcsim.log"), "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.time() + args.timeout
+    while time.time() < deadline:
+        state = read_state(args.name)
+        if state:
+            path = write_vars(args.name, state)
+            print("lab %s up: %s (%d hosts, %d VMs); vars in %s"
+                  % (args.name, state["url"], len(state["hosts"]), len(state["vms"]) + state["fillers"], path))
+            return 0
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    sys.stderr.write("lab %s did not start; see %s\n" % (args.name, os.path.join(d, "vcsim.log")))
+    return 1
+
+
+def stop_one(name):
+    state = read_state(name)
+    if state and alive(state["pid"]):
+        os.kill(state["pid"], signal.SIGTERM)
+        for _ in range(50):
+            if not alive(state["pid"]):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(state["pid"], signal.SIGKILL)
+        print("lab %s stopped" % name)
+    path = os.path.join(lab_dir(name), "state.json")
+    if os.path.exists(path):
+        os.remove(path)
+
+
+def stop(args):
+    names = [args.name]
+    if args.all and os.path.isdir(LAB_ROOT):
+        names = [n for n in os.listdir(LAB_ROOT) if os.path.exists(os.path.join(lab_dir(n), "state.json"))]
+    for name in names:
+        stop_one(name)
+    return 0
+
+
+def control(name, method, path, params=None):
+    state = running(name)
+    if not state:
+        raise SystemExit("lab %s is not running (labctl.py start)" % name)
+    url = state["control"] + "/" + path.strip("/")
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.load(resp)
+    except urllib.error.HTTPError as e:
+        raise SystemExit("lab control: %s" % json.load(e).get("error", e))
+
+
+def status(args):
+    state = running(args.name)
+    if not state:
+        print("lab %s: not running" % args.name)
+        return 1
+    print(json.dumps(dict(state, control_status=control(args.name, "GET", "status")), indent=2))
+    return 0
+
+
+def fault(args):
+    params = dict(kv.split("=", 1) for kv in args.params)
+    print(json.dumps(control(args.name, "POST", args.path, params), indent=2))
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for cmd in ("start", "stop", "status", "fault", "vars", "build"):
+        s = sub.add_parser(cmd)
+        s.add_argument("--name", default="default")
+        if cmd == "start":
+            s.add_argument("--hosts", type=int, default=3)
+            s.add_argument("--vms", default="node1,node2,node3")
+            s.add_argument("--fillers", type=int, default=3)
+            s.add_argument("--port", type=int, default=0, help="SDK port (0: any free port)")
+            s.add_argument("--control-port", type=int, default=0)
+            s.add_argument("--timeout", type=float, default=300)
+        if cmd == "stop":
+            s.add_argument("--all", action="store_true")
+        if cmd == "fault":
+            s.add_argument("path")
+            s.add_argument("params", nargs="*")
+    args = p.parse_args(argv)
+    if args.cmd == "build":
+        print(build())
+        return 0
+    if args.cmd == "vars":
+        print(os.path.join(lab_dir(args.name), "vcenter.json"))
+        return 0
+    return {"start": start, "stop": stop, "status": status, "fault": fault}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// control is the lab's fault-injection API (loopback only). Every fault
+// changes the simulator's own objects through the registry, so property
+// collectors and WaitForUpdatesEx report it as they would a real change.
+//
+//	GET  /status                        outage state, delays, counts
+//	GET  /vms?name=N                    identities of the VMs called N
+//	POST /hosts/{name}/fail|recover     host notResponding (VMs disconnected) and back
+//	POST /vms/{name|moref}/crash        powered off without a task
+//	POST /vms/{name|moref}/poweron      powered on without a task
+//	POST /vms/{name|moref}/heartbeat?status=green|yellow|red|gray
+//	POST /vms/{name|moref}/tools?running=true|false
+//	POST /delay?method=M&ms=N           delay a SOAP method (ms=0 clears)
+//	POST /vcenter/stop|start            SDK outage, inventory kept
+type control struct {
+	sw    *outageSwitch
+	model *simulator.Model
+}
+
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(code int, format string, a ...interface{}) error {
+	return &httpError{code, fmt.Sprintf(format, a...)}
+}
+
+func (c *control) serve(ln net.Listener) {
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := c.route(r)
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			code := http.StatusInternalServerError
+			if he, ok := err.(*httpError); ok {
+				code = he.code
+			}
+			w.WriteHeader(code)
+			out = map[string]string{"error": err.Error()}
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	}))
+}
+
+func (c *control) route(r *http.Request) (interface{}, error) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	q := r.URL.Query()
+	if r.Method == http.MethodGet {
+		switch parts[0] {
+		case "status":
+			return c.status(), nil
+		case "vms":
+			return vmIdentities(vmsNamed(q.Get("name"))), nil
+		}
+		return nil, fail(http.StatusNotFound, "unknown path %s", r.URL.Path)
+	}
+	if r.Method != http.MethodPost {
+		return nil, fail(http.StatusMethodNotAllowed, "use GET or POST")
+	}
+	switch {
+	case len(parts) == 3 && parts[0] == "hosts":
+		return c.hostFault(parts[1], parts[2])
+	case len(parts) == 3 && parts[0] == "vms":
+		return c.vmFault(parts[1], parts[2], q.Get("status"), q.Get("running"))
+	case len(parts) == 1 && parts[0] == "delay":
+		return c.setDelay(q.Get("method"), q.Get("ms"))
+	case len(parts) == 2 && parts[0] == "vcenter" && parts[1] == "stop":
+		c.sw.stop()
+		return c.status(), nil
+	case len(parts) == 2 && parts[0] == "vcenter" && parts[1] == "start":
+		if err := c.sw.start(); err != nil {
+			return nil, err
+		}
+		return c.status(), nil
+	}
+	return nil, fail(http.StatusNotFound, "unknown path %s", r.URL.Path)
+}
+
+func (c *control) status() map[string]interface{} {
+	return map[string]interface{}{
+		"sdk_up":       c.sw.up(),
+		"method_delay": c.model.DelayConfig.MethodDelay,
+		"vms":          len(simulator.Map.All("VirtualMachine")),
+		"hosts":        len(simulator.Map.All("HostSystem")),
+	}
+}
+
+func (c *control) setDelay(method, ms string) (interface{}, error) {
+	n, err := strconv.Atoi(ms)
+	if method == "" || err != nil || n < 0 {
+		return nil, fail(http.StatusBadRequest, "delay needs method=<SOAP method> and ms=<non-negative integer>")
+	}
+	// Copy on write: the SOAP handler reads this map concurrently.
+	next := map[string]int{}
+	for k, v := range c.model.DelayConfig.MethodDelay {
+		next[k] = v
+	}
+	if n == 0 {
+		delete(next, method)
+	} else {
+		next[method] = n
+	}
+	c.model.DelayConfig.MethodDelay = next
+	return c.status(), nil
+}
+
+func (c *control) hostFault(name, action string) (interface{}, error) {
+	h := hostNamed(name)
+	if h == nil {
+		return nil, fail(http.StatusNotFound, "no host named %q", name)
+	}
+	hostState, vmState, status := types.HostSystemConnectionStateConnected, types.VirtualMachineConnectionStateConnected, types.ManagedEntityStatusGreen
+	switch action {
+	case "fail":
+		hostState, vmState, status = types.HostSystemConnectionStateNotResponding, types.VirtualMachineConnectionStateDisconnected, types.ManagedEntityStatusGray
+	case "recover":
+	default:
+		return nil, fail(http.StatusNotFound, "host action must be fail or recover, not %q", action)
+	}
+	update(h, []types.PropertyChange{
+		{Name: "runtime.connectionState", Val: hostState},
+		{Name: "summary.runtime.connectionState", Val: hostState},
+		{Name: "overallStatus", Val: status},
+		{Name: "summary.overallStatus", Val: status},
+	})
+	var vms []string
+	for _, ref := range h.Vm {
+		obj := simulator.Map.Get(ref)
+		if obj == nil {
+			continue
+		}
+		update(obj, []types.PropertyChange{
+			{Name: "runtime.connectionState", Val: vmState},
+			{Name: "summary.runtime.connectionState", Val: vmState},
+			{Name: "overallStatus", Val: status},
+			{Name: "summary.overallStatus", Val: status},
+		})
+		vms = append(vms, obj.(*simulator.VirtualMachine).Name)
+	}
+	return map[string]interface{}{"host": name, "connection_state": hostState, "vms": vms}, nil
+}
+
+func (c *control) vmFault(key, action, status, running string) (interface{}, error) {
+	vm, err := vmByKey(key)
+	if err != nil {
+		return nil, err
+	}
+	ref := vm.Reference()
+	switch action {
+	case "crash", "poweron":
+		state := types.VirtualMachinePowerStatePoweredOff
+		if action == "poweron" {
+			state = types.VirtualMachinePowerStatePoweredOn
+		}
+		update(vm, []types.PropertyChange{
+			{Name: "runtime.powerState", Val: state},
+			{Name: "summary.runtime.powerState", Val: state},
+		})
+	case "heartbeat":
+		switch types.ManagedEntityStatus(status) {
+		case types.ManagedEntityStatusGreen, types.ManagedEntityStatusYellow,
+			types.ManagedEntityStatusRed, types.ManagedEntityStatusGray:
+			setHeartbeat(ref, types.ManagedEntityStatus(status))
+		default:
+			return nil, fail(http.StatusBadRequest, "heartbeat status must be green, yellow, red or gray, not %q", status)
+		}
+	case "tools":
+		on, err := strconv.ParseBool(running)
+		if err != nil {
+			return nil, fail(http.StatusBadRequest, "tools needs running=true|false")
+		}
+		hb := types.ManagedEntityStatusGray
+		if on {
+			hb = types.ManagedEntityStatusGreen
+		}
+		setTools(ref, on, hb)
+	default:
+		return nil, fail(http.StatusNotFound, "vm action must be crash, poweron, heartbeat or tools, not %q", action)
+	}
+	return vmIdentities([]*simulator.VirtualMachine{vm})[0], nil
+}
+
+func vmByKey(key string) (*simulator.VirtualMachine, error) {
+	if obj := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachine", Value: key}); obj != nil {
+		return obj.(*simulator.VirtualMachine), nil
+	}
+	vms := vmsNamed(key)
+	switch len(vms) {
+	case 0:
+		return nil, fail(http.StatusNotFound, "no VM named %q", key)
+	case 1:
+		return vms[0], nil
+	}
+	return nil, fail(http.StatusConflict, "%d VMs are named %q: use the MoRef", len(vms), key)
+}
+
+func vmIdentities(vms []*simulator.VirtualMachine) []map[string]interface{} {
+	out := []map[string]interface{}{}
+	for _, vm := range vms {
+		host := ""
+		if vm.Runtime.Host != nil {
+			if h, ok := simulator.Map.Get(*vm.Runtime.Host).(*simulator.HostSystem); ok {
+				host = h.Name
+			}
+		}
+		out = append(out, map[string]interface{}{
+			"name":          vm.Name,
+			"moref":         vm.Self.Value,
+			"uuid":          vm.Config.Uuid,
+			"instance_uuid": vm.Config.InstanceUuid,
+			"host":          host,
+			"power_state":   vm.Runtime.PowerState,
+			"connection":    vm.Runtime.ConnectionState,
+			"tools":         vm.Guest.ToolsRunningStatus,
+			"heartbeat":     vm.GuestHeartbeatStatus,
+		})
+	}
+	return out
+}
