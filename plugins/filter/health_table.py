@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: health_table
+short_description: Render a vm_health_info result as a readable table
+version_added: 0.1.0
+description:
+  - Turns the result of M(vigil.ha.vm_health_info) into a plain-text table,
+    hosts first, then VMs, each with its verdict, state and reasons, followed
+    by a one-line summary. Meant for C(ansible.builtin.debug) and reports.
+author:
+  - vigil.ha developers
+options:
+  _input:
+    description: The registered result of M(vigil.ha.vm_health_info).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Read health
+  vigil.ha.vm_health_info:
+  register: health
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ health | vigil.ha.health_table }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The table, lines separated by newlines.
+  type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+HOST_COLUMNS = (
+    ("HOST", lambda r: r["name"]),
+    ("VERDICT", lambda r: r["verdict"].upper()),
+    ("CLUSTER", lambda r: r.get("cluster")),
+    ("CONNECTION", lambda r: r["raw"].get("connection_state")),
+    ("POWER", lambda r: r["raw"].get("power_state")),
+    ("MAINT", lambda r: "yes" if r["raw"].get("in_maintenance_mode") else "no"),
+    ("REASONS", lambda r: "; ".join(r["reasons"])),
+)
+VM_COLUMNS = (
+    ("VM", lambda r: r["name"]),
+    ("VERDICT", lambda r: r["verdict"].upper()),
+    ("HOST", lambda r: r.get("host")),
+    ("POWER", lambda r: r["raw"].get("power_state")),
+    ("CONNECTION", lambda r: r["raw"].get("connection_state")),
+    ("TOOLS", lambda r: (r["raw"].get("tools_running_status") or "").replace("guestTools", "")),
+    ("HEARTBEAT", lambda r: r["raw"].get("guest_heartbeat_status")),
+    ("REASONS", lambda r: "; ".join(r["reasons"])),
+)
+
+
+def _table(columns, records):
+    rows = [[c[0] for c in columns]]
+    rows += [[str(get(r) if get(r) not in (None, "") else "-") for _, get in columns] for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def health_table(result):
+    if not isinstance(result, dict) or "vms" not in result:
+        raise AnsibleFilterError("health_table expects the registered result of vigil.ha.vm_health_info")
+    lines = []
+    if result.get("hosts"):
+        lines += _table(HOST_COLUMNS, result["hosts"]) + [""]
+    lines += _table(VM_COLUMNS, result["vms"])
+    summary = result.get("summary") or {}
+    lines += ["", "%d hosts, %d VMs: %s" % (
+        len(result.get("hosts") or []), len(result["vms"]),
+        ", ".join("%d %s" % (summary.get(k, 0), k) for k in ("ok", "degraded", "failed", "unknown")))]
+    return "\n".join(lines)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"health_table": health_table}

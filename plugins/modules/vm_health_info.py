@@ -1,0 +1,195 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm_health_info
+short_description: Health verdicts of VMs and ESXi hosts from one bulk read
+version_added: 0.1.0
+description:
+  - Reads the VMs and ESXi hosts of a vCenter in one PropertyCollector read,
+    however many there are, and gives each a verdict with its reasons.
+  - A verdict is V(ok), V(degraded), V(failed) or V(unknown). Host rules look
+    at the connection state, power state, maintenance mode and overall status;
+    VM rules at the power state, connection state, VMware Tools, the guest
+    heartbeat and the overall status. A VM on a host that does not respond is
+    V(unknown), with the host's reasons.
+  - With no selection, every VM and host is reported. O(names), O(uuids) and
+    O(morefs) pick VMs (a VM matching any of them is reported); O(folder) and
+    O(cluster) narrow what is reported. A requested VM that does not exist is
+    an error naming it.
+author:
+  - vigil.ha developers
+options:
+  names:
+    description: VM names to report.
+    type: list
+    elements: str
+    default: []
+  uuids:
+    description: VM BIOS UUIDs (C(config.uuid)) or instance UUIDs to report.
+    type: list
+    elements: str
+    default: []
+  morefs:
+    description: VM managed object references to report, such as V(vm-42).
+    type: list
+    elements: str
+    default: []
+  folder:
+    description:
+      - Report only VMs in this VM folder or below it, as an inventory path
+        such as V(/dc1/vm/databases).
+    type: str
+  cluster:
+    description: Report only VMs and hosts of this cluster.
+    type: str
+  include_hosts:
+    description:
+      - Also report ESXi hosts. With a VM selection, the hosts those VMs run on;
+        otherwise every host (of O(cluster) when given).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - vigil.ha.vcenter
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+seealso:
+  - module: community.vmware.vmware_vm_info
+"""
+
+EXAMPLES = r"""
+- name: Health of every VM and host
+  vigil.ha.vm_health_info:
+    hostname: vcenter.example.com
+    username: monitor@vsphere.local
+    password: "{{ vault_vcenter_password }}"
+    ca_path: /etc/pki/vcenter-ca.pem
+  register: health
+
+- name: Fail when any protected VM is not healthy
+  ansible.builtin.assert:
+    that: health.vms | rejectattr('verdict', 'eq', 'ok') | list | length == 0
+    fail_msg: "{{ health.vms | rejectattr('verdict', 'eq', 'ok') | map(attribute='name') | list }}"
+
+- name: Two VMs by name and one by UUID, connection options shared through module_defaults
+  module_defaults:
+    group/vigil.ha.vcenter:
+      hostname: "{{ vcenter_hostname }}"
+      username: "{{ vcenter_username }}"
+      password: "{{ vcenter_password }}"
+  vigil.ha.vm_health_info:
+    names: [db1, db2]
+    uuids: [4213a1c5-7d1e-8f1a-2b3c-4d5e6f708192]
+
+- name: Everything in one cluster, hosts included
+  vigil.ha.vm_health_info:
+    cluster: production
+  register: prod
+"""
+
+RETURN = r"""
+vms:
+  description: One record per reported VM, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: VM name., type: str, returned: always, sample: node1}
+    moref: {description: Managed object reference., type: str, returned: always, sample: vm-42}
+    uuid: {description: BIOS UUID (C(config.uuid))., type: str, returned: always}
+    instance_uuid: {description: vCenter instance UUID., type: str, returned: always}
+    verdict:
+      description: V(ok), V(degraded), V(failed) or V(unknown).
+      type: str
+      returned: always
+      sample: failed
+    reasons:
+      description: Why, worst first; empty when V(ok).
+      type: list
+      elements: str
+      returned: always
+      sample: [powered off]
+    host: {description: Name of the ESXi host the VM is registered on., type: str, returned: always}
+    cluster: {description: Name of that host's cluster, if any., type: str, returned: always}
+    datacenter: {description: Name of the datacenter., type: str, returned: always}
+    folder: {description: Inventory path of the VM's folder., type: str, returned: always, sample: /dc1/vm}
+    raw:
+      description: The vSphere properties the verdict was made from.
+      type: dict
+      returned: always
+      sample:
+        power_state: poweredOn
+        connection_state: connected
+        tools_running_status: guestToolsRunning
+        guest_heartbeat_status: green
+        overall_status: green
+        template: false
+hosts:
+  description: One record per reported ESXi host, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Host name., type: str, returned: always, sample: esxi-01.example.com}
+    moref: {description: Managed object reference., type: str, returned: always, sample: host-17}
+    verdict: {description: V(ok), V(degraded), V(failed) or V(unknown)., type: str, returned: always}
+    reasons: {description: Why, worst first., type: list, elements: str, returned: always}
+    cluster: {description: Cluster name, if any., type: str, returned: always}
+    datacenter: {description: Datacenter name., type: str, returned: always}
+    raw:
+      description: The vSphere properties the verdict was made from.
+      type: dict
+      returned: always
+      sample:
+        connection_state: notResponding
+        power_state: poweredOn
+        in_maintenance_mode: false
+        overall_status: gray
+summary:
+  description: How many of the reported VMs and hosts have each verdict.
+  returned: always
+  type: dict
+  sample: {ok: 12, degraded: 1, failed: 1, unknown: 2}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.ha.plugins.module_utils import health
+from ansible_collections.vigil.ha.plugins.module_utils.inventory import Selection, health_report
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
+
+
+def main():
+    spec = vcenter_argument_spec()
+    spec.update(
+        names=dict(type="list", elements="str", default=[]),
+        uuids=dict(type="list", elements="str", default=[]),
+        morefs=dict(type="list", elements="str", default=[]),
+        folder=dict(type="str"),
+        cluster=dict(type="str"),
+        include_hosts=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    selection = Selection(p["names"], p["uuids"], p["morefs"], p["folder"], p["cluster"])
+
+    def report(client):
+        objects = client.read_inventory(health.VM_PROPERTIES, health.HOST_PROPERTIES)
+        return dict(changed=False, **health_report(objects, selection, p["include_hosts"]))
+
+    run(module, report)
+
+
+if __name__ == "__main__":
+    main()
