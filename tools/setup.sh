@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what `make demo` and `make test` need, and nothing that is there
+# already: Debian packages for the lab, then the pinned .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 rsync curl)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements 2>/dev/null)" != "$want" ]; then
+  echo "setup: preparing .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" > .venv/.requirements
+fi
+
+# Ansible finds the collection here (ansible.cfg's collections_path).
+mkdir -p .build/collections/ansible_collections/vigil
+ln -sfn ../../../.. .build/collections/ansible_collections/vigil/ha
