@@ -2,9 +2,9 @@
 # Run ansible-test against this collection without GitHub/ci-files access.
 #
 # Usage: tools/ansible-test.sh sanity|units|integration [ansible-test options...]
-# If no --python/--docker/--controller/--target* option is given, --python 3.11
-# is added: only 3.11 is guaranteed on dev machines, and other pyenv shims
-# would otherwise be picked up (and fail) as "available" versions.
+# Unless the caller picks hosts/pythons, --python 3.11 (ANSIBLE_TEST_PYTHON) is
+# added so results don't depend on which other pythons happen to be installed,
+# and units/integration get --venv (see below).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,12 +14,18 @@ DEST="${REPO}/.build/ansible-test/ansible_collections/vigil/ha"
 
 # ansible-test demands the ansible_collections/<ns>/<name> layout and resolves
 # symlinks, so a real copy is needed; recreated each run so deletions propagate.
-# (tar rather than rsync: rsync isn't installed everywhere.)
+# (tar rather than rsync: rsync isn't installed everywhere.) tests/output of the
+# copy is carried over: it holds the --venv environment (.tmp/delegation) that
+# units/integration reuse, plus the last results.
+KEEP="${REPO}/.build/ansible-test/output.keep"
+rm -rf "${KEEP}"
+[ -d "${DEST}/tests/output" ] && mv "${DEST}/tests/output" "${KEEP}"
 rm -rf "${DEST}"
-mkdir -p "${DEST}"
+mkdir -p "${DEST}/tests"
 (cd "${REPO}" && tar -cf - --exclude=./.venv --exclude=./.lab --exclude=./.build \
     --exclude=./.git --exclude=./tests/output --exclude=__pycache__ --exclude='*.pyc' \
     --exclude=.pytest_cache .) | tar -xf - -C "${DEST}"
+[ -d "${KEEP}" ] && mv "${KEEP}" "${DEST}/tests/output"
 
 # Each managed venv (sanity venvs, --venv) is created --without-pip and then
 # bootstrapped by running ~/.ansible/test/cache/get_pip_<ver>.py, which
@@ -50,8 +56,15 @@ sys.exit(main(["install", "--upgrade", "--force-reinstall", "--no-index",
 EOF
 
 args=("$@")
-if ! printf '%s\n' "$@" | grep -Eq '^--(python|docker|remote|controller|target|venv-system-site-packages)'; then
+opts="$(printf '%s\n' "$@")"
+if ! grep -Eq '^--(python|docker|remote|controller|target)' <<<"${opts}"; then
     args+=(--python "${PYTHON_VERSION}")
+fi
+# units/integration need pytest-xdist, the collection's requirements, etc.;
+# --venv installs them into a throwaway venv instead of the project's .venv.
+# sanity needs no --venv: every sanity test gets its own managed venv anyway.
+if [ "${1:-}" != sanity ] && ! grep -Eq '^--(venv|docker|remote|local|requirements|controller|target)' <<<"${opts}"; then
+    args+=(--venv)
 fi
 
 export PATH="${VENV}/bin:${PATH}"

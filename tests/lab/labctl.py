@@ -118,6 +118,7 @@ def write_vars(name, state):
         "vcenter_password": password(),
         "vcenter_validate_certs": True,
         "vcenter_ca_path": os.path.join(LAB_ROOT, "pki", "ca.pem"),
+        "lab_rogue_ca_path": os.path.join(LAB_ROOT, "pki", "rogue-ca.pem"),
         "lab_control_url": state["control"],
         "lab_datacenter": state["datacenter"],
         "lab_cluster": state["cluster"],
