@@ -1,0 +1,58 @@
+# Two commands do all the set-up on a fresh Debian machine, as root:
+#   make demo   lab up, health table, faults injected, health table again
+#   make test   unit tests, ansible-test sanity, integration tests against the lab
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+LAB := python3 tests/lab/labctl.py
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONPATH := $(CURDIR)/.build/collections
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup demo test unit sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
+
+help:
+	@echo "make demo    - set up, start the lab, show health before and after faults"
+	@echo "make test    - set up, run unit, sanity and integration tests"
+	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs"
+	@echo "make lab-start | lab-stop | lab-status"
+
+setup:
+	@tools/setup.sh
+
+demo: setup
+	@tools/demo.sh
+
+test: setup unit sanity integration
+
+unit:
+	$(PY) -m pytest -q tests/unit
+
+sanity:
+	tools/ansible-test.sh sanity
+
+# The lab is started (or reused) for the integration tests and left running
+# for the next run; `make lab-stop` ends it.
+integration: lab-start
+	cp .lab/default/vcenter.json tests/integration/integration_config.yml
+	tools/ansible-test.sh integration --local
+	$(PY) -m pytest -q tests/lab
+
+lab-start:
+	@$(LAB) start
+
+lab-stop:
+	@$(LAB) stop --all
+
+lab-status:
+	@$(LAB) status
+
+bench: setup
+	$(PY) bench/health_read.py
+
+changelog: setup
+	$(VENV)/bin/antsibull-changelog lint
+
+clean: lab-stop
+	rm -rf .build tests/output tests/integration/integration_config.yml
