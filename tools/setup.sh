@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 rsync curl)
+APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl shellcheck)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@ description:
     hosts first, then VMs, each with its verdict, state and reasons, followed
     by a one-line summary. Meant for C(ansible.builtin.debug) and reports.
 author:
-  - vigil.ha developers
+  - vigil.ha developers (@vigil-ha)
 options:
   _input:
     description: The registered result of M(vigil.ha.vm_health_info).
@@ -60,9 +60,13 @@ VM_COLUMNS = (
 )
 
 
+def _cell(value):
+    return "-" if value in (None, "") else str(value)
+
+
 def _table(columns, records):
     rows = [[c[0] for c in columns]]
-    rows += [[str(get(r) if get(r) not in (None, "") else "-") for _, get in columns] for r in records]
+    rows += [[_cell(get(r)) for dummy, get in columns] for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 

@@ -22,7 +22,7 @@ description:
     O(cluster) narrow what is reported. A requested VM that does not exist is
     an error naming it.
 author:
-  - vigil.ha developers
+  - vigil.ha developers (@vigil-ha)
 options:
   names:
     description: VM names to report.
@@ -121,7 +121,10 @@ vms:
       returned: always
       sample: [powered off]
     host: {description: Name of the ESXi host the VM is registered on., type: str, returned: always}
-    cluster: {description: Name of that host's cluster, if any., type: str, returned: always}
+    cluster:
+      description: Name of that host's cluster, if any.
+      type: str
+      returned: always
     datacenter: {description: Name of the datacenter., type: str, returned: always}
     folder: {description: Inventory path of the VM's folder., type: str, returned: always, sample: /dc1/vm}
     raw:
@@ -143,9 +146,19 @@ hosts:
   contains:
     name: {description: Host name., type: str, returned: always, sample: esxi-01.example.com}
     moref: {description: Managed object reference., type: str, returned: always, sample: host-17}
-    verdict: {description: V(ok), V(degraded), V(failed) or V(unknown)., type: str, returned: always}
-    reasons: {description: Why, worst first., type: list, elements: str, returned: always}
-    cluster: {description: Cluster name, if any., type: str, returned: always}
+    verdict:
+      description: V(ok), V(degraded), V(failed) or V(unknown).
+      type: str
+      returned: always
+    reasons:
+      description: Why, worst first.
+      type: list
+      elements: str
+      returned: always
+    cluster:
+      description: Cluster name, if any.
+      type: str
+      returned: always
     datacenter: {description: Datacenter name., type: str, returned: always}
     raw:
       description: The vSphere properties the verdict was made from.

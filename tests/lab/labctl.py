@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and break the vigil.ha lab (vCenter simulator).
 
 Usage:
@@ -178,7 +177,7 @@ def stop_one(name):
     state = read_state(name)
     if state and alive(state["pid"]):
         os.kill(state["pid"], signal.SIGTERM)
-        for _ in range(50):
+        for dummy in range(50):
             if not alive(state["pid"]):
                 break
             time.sleep(0.1)

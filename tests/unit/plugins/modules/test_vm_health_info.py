@@ -19,7 +19,7 @@ CONN = {"hostname": "vc.example", "username": "monitor", "password": "s3cret-can
 
 class FakeClient(object):
     instances = []
-    error = None
+    errors = []  # raised on connect when not empty
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs
@@ -28,8 +28,8 @@ class FakeClient(object):
         FakeClient.instances.append(self)
 
     def __enter__(self):
-        if FakeClient.error:
-            raise FakeClient.error
+        for error in FakeClient.errors:
+            raise error
         return self
 
     def __exit__(self, *exc):
@@ -43,7 +43,7 @@ class FakeClient(object):
 @pytest.fixture(autouse=True)
 def fake_client(monkeypatch):
     FakeClient.instances = []
-    FakeClient.error = None
+    FakeClient.errors = []
     monkeypatch.setattr(vcenter_module, "VsphereClient", FakeClient)
     monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
     return FakeClient
@@ -93,7 +93,7 @@ def test_missing_vm_fails_naming_it(capsys):
 
 
 def test_client_errors_become_clear_failures(capsys):
-    FakeClient.error = VsphereAuthenticationError("vCenter vc.example:443 refused the login of user monitor")
+    FakeClient.errors = [VsphereAuthenticationError("vCenter vc.example:443 refused the login of user monitor")]
     rc, out = run_module(capsys, CONN)
     assert rc == 1
     assert out["error"] == "authentication"

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Paging of bulk reads (the lab's simulator never pages, so it is faked here)."""
+from __future__ import annotations
+
+from types import SimpleNamespace as NS
+
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
+
+
+def obj(moref, wsdl, **props):
+    return NS(obj=NS(_moId=moref, _wsdlName=wsdl), propSet=[NS(name=k, val=v) for k, v in props.items()])
+
+
+class PagingCollector(object):
+    def __init__(self, pages):
+        self.pages = pages
+        self.calls = []
+
+    def RetrievePropertiesEx(self, specs, options):
+        self.calls.append(("RetrievePropertiesEx", options.maxObjects))
+        return NS(objects=self.pages[0], token="page-1" if len(self.pages) > 1 else None)
+
+    def ContinueRetrievePropertiesEx(self, token):
+        n = int(token.split("-")[1])
+        self.calls.append(("ContinueRetrievePropertiesEx", token))
+        return NS(objects=self.pages[n], token="page-%d" % (n + 1) if n + 1 < len(self.pages) else None)
+
+
+def test_retrieve_follows_every_page_once_and_destroys_its_view():
+    pc = PagingCollector([
+        [obj("vm-1", "VirtualMachine", name="a"), obj("vm-2", "VirtualMachine", name="b")],
+        [obj("vm-3", "VirtualMachine", name="c")],
+        [obj("host-1", "HostSystem", name="esx")],
+    ])
+    destroyed = []
+    client = VsphereClient("vc", "u", "p")
+    client.si = NS(content=NS(propertyCollector=pc))
+    client._view = lambda types, container=None: NS(DestroyView=lambda: destroyed.append(True))
+    client._filter_spec = lambda view, props: "spec"
+
+    out = client.retrieve({"VirtualMachine": ["name"]}, page_size=2)
+
+    assert sorted(out) == ["host-1", "vm-1", "vm-2", "vm-3"]
+    assert out["vm-3"] == {"type": "VirtualMachine", "props": {"name": "c"}}
+    assert pc.calls == [("RetrievePropertiesEx", 2), ("ContinueRetrievePropertiesEx", "page-1"),
+                        ("ContinueRetrievePropertiesEx", "page-2")]
+    assert destroyed == [True]
+
+
+def test_password_is_not_in_the_client_repr_or_attributes():
+    client = VsphereClient("vc", "u", "canary-secret")
+    assert "canary-secret" not in repr(vars(client).get("password", ""))
+    assert "canary-secret" not in repr(client)
