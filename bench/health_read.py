@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Benchmark: vigil.ha.vm_health_info against community.vmware.vmware_vm_info.
+
+For each inventory size (total VMs = 3 named VMs + fillers) the bench starts
+a lab (tests/lab/labctl.py, one lab per size named bench-<size>), then runs
+three small playbooks from bench/playbooks/ with ``ansible-playbook``:
+
+  noop.yml              the same play without a vSphere call (baseline)
+  vigil_ha.yml          vigil.ha.vm_health_info, lab CA given as ca_path
+  community_vmware.yml  community.vmware.vmware_vm_info, lab CA given in
+                        SSL_CERT_FILE (it has no ca_path option)
+
+Both modules run with validate_certs: true. Each playbook asserts that the
+module returned exactly the expected number of distinct VMs, node1..node3
+included; a run that does not is an error, not a figure. Before timing, the
+bench checks that vmware_vm_info really verifies the certificate: without
+SSL_CERT_FILE it must fail with CERTIFICATE_VERIFY_FAILED.
+
+Per size: one warm-up round (noop, vigil.ha, community.vmware; not counted),
+then --repeat rounds, the three playbooks interleaved in each. Two figures
+per run: the wall clock of the whole ansible-playbook process, and the time
+of the module task alone from the ansible.posix.profile_tasks callback.
+Medians are reported. The lab is stopped after its size is measured.
+
+If the warm-up run of a module takes longer than --slow-limit seconds, that
+module is not run again at that size: the warm-up run is its one measurement
+(repeat 1), and the results say so.
+
+Results: a table on stdout and bench/results/health_read.json.
+Standard library only; run with the project's virtualenv:
+
+  .venv/bin/python bench/health_read.py [--sizes 100,1000,5000] [--repeat 3]
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+LABCTL = os.path.join(REPO, "tests", "lab", "labctl.py")
+PLAYBOOKS = os.path.join(HERE, "playbooks")
+RESULTS = os.path.join(HERE, "results", "health_read.json")
+NAMED_VMS = ["node1", "node2", "node3"]
+GOAL_SIZE = 5000
+GOAL_RATIO = 20.0
+
+CASES = (
+    # key, playbook, label
+    ("noop", "noop.yml", "baseline (no module)"),
+    ("vigil", "vigil_ha.yml", "vigil.ha.vm_health_info"),
+    ("community", "community_vmware.yml", "community.vmware.vmware_vm_info"),
+)
+CA_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+TASK_RE = re.compile(r"^bench_module\s-*\s*([0-9]+\.[0-9]+)s\s*$", re.M)
+COUNT_RE = re.compile(r"BENCH_COUNT=([0-9]+)")
+
+
+def log(msg):
+    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- environment -----------------------------------------------------------
+
+def ansible_playbook():
+    """ansible-playbook next to the running interpreter (the .venv), else on PATH."""
+    candidate = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    if os.access(candidate, os.X_OK):
+        return candidate
+    return "ansible-playbook"
+
+
+def base_env():
+    env = dict(os.environ)
+    for name in CA_ENV:
+        env.pop(name, None)
+    env.update(
+        ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+        PROFILE_TASKS_SORT_ORDER="none",
+        PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+    )
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def case_env(key, ca_path):
+    env = base_env()
+    if key == "community":
+        # vmware_vm_info builds an SSLContext with load_default_certs(), which
+        # reads OpenSSL's SSL_CERT_FILE; REQUESTS_CA_BUNDLE is for its
+        # requests-based paths (none are used by vmware_vm_info).
+        env["SSL_CERT_FILE"] = ca_path
+        env["REQUESTS_CA_BUNDLE"] = ca_path
+    return env
+
+
+def machine_info():
+    info = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if models:
+            info["cpu_model"] = models[0]
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    info["memory_gib"] = round(int(line.split()[1]) / 1024.0 / 1024.0, 1)
+    except OSError:
+        pass
+    versions = {}
+    try:
+        from importlib import metadata
+        for dist in ("ansible", "ansible-core", "pyvmomi"):
+            try:
+                versions[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+    except ImportError:  # pragma: no cover
+        pass
+    purelib = sysconfig.get_paths()["purelib"]
+    for manifest in glob.glob(os.path.join(purelib, "ansible_collections", "community", "vmware", "MANIFEST.json")):
+        with open(manifest) as f:
+            versions["community.vmware"] = json.load(f)["collection_info"]["version"]
+    try:
+        with open(os.path.join(REPO, "galaxy.yml")) as f:
+            m = re.search(r"^version:\s*['\"]?([^'\"\s]+)", f.read(), re.M)
+        if m:
+            versions["vigil.ha"] = m.group(1)
+    except OSError:
+        pass
+    info["versions"] = versions
+    return info
+
+
+def loadavg():
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
+
+
+# -- lab -------------------------------------------------------------------
+
+def lab_start(name, total, hosts):
+    cmd = [sys.executable, LABCTL, "start", "--name", name, "--hosts", str(hosts),
+           "--vms", ",".join(NAMED_VMS), "--fillers", str(total - len(NAMED_VMS)), "--timeout", "900"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise BenchError("labctl start %s failed:\n%s%s" % (name, proc.stdout, proc.stderr))
+    log(proc.stdout.strip() + " (%.1fs)" % elapsed)
+    path = subprocess.run([sys.executable, LABCTL, "vars", "--name", name], cwd=REPO,
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with open(path) as f:
+        lab = json.load(f)
+    have = len(lab["lab_vms"]) + int(lab["lab_fillers"])
+    if have != total:
+        raise BenchError("lab %s has %d VMs, wanted %d" % (name, have, total))
+    return path, lab, elapsed
+
+
+def lab_stop(name):
+    proc = subprocess.run([sys.executable, LABCTL, "stop", "--name", name], cwd=REPO,
+                          capture_output=True, text=True)
+    log((proc.stdout + proc.stderr).strip() or "lab %s stopped" % name)
+
+
+# -- runs ------------------------------------------------------------------
+
+def run_playbook(key, vars_path, ca_path, expected, timeout, env=None):
+    """One ansible-playbook run: wall seconds, module task seconds, VM count."""
+    playbook = os.path.join(PLAYBOOKS, dict((k, p) for k, p, _ in CASES)[key])
+    cmd = [ansible_playbook(), playbook, "-e", "@" + vars_path, "-e", "bench_expected_vms=%d" % expected]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, env=env or case_env(key, ca_path), capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError("%s did not finish within %ss" % (key, timeout))
+    wall = time.perf_counter() - t0
+    out = proc.stdout + proc.stderr
+    return proc.returncode, wall, out
+
+
+def measured(key, vars_path, ca_path, expected, timeout):
+    rc, wall, out = run_playbook(key, vars_path, ca_path, expected, timeout)
+    task = TASK_RE.search(out)
+    count = COUNT_RE.search(out)
+    if rc != 0 or not task or not count:
+        raise BenchError("%s run failed (rc %s):\n%s" % (key, rc, out[-4000:]))
+    want = 0 if key == "noop" else expected
+    if int(count.group(1)) != want:
+        raise BenchError("%s returned %s VMs, expected %d" % (key, count.group(1), want))
+    return {"wall_s": round(wall, 3), "task_s": float(task.group(1)), "vms": int(count.group(1))}
+
+
+def check_community_verifies(vars_path, ca_path, expected):
+    """vmware_vm_info without the lab CA must refuse the certificate."""
+    env = base_env()  # no SSL_CERT_FILE
+    rc, _, out = run_playbook("community", vars_path, ca_path, expected, 300, env=env)
+    if rc == 0 or "CERTIFICATE_VERIFY_FAILED" not in out:
+        raise BenchError("community.vmware.vmware_vm_info did not refuse the lab certificate without "
+                         "SSL_CERT_FILE (rc %s); the comparison would not be like for like:\n%s"
+                         % (rc, out[-2000:]))
+    return True
+
+
+def bench_size(total, args):
+    name = "%s-%d" % (args.lab_prefix, total)
+    result = {"size": total, "lab": name, "loadavg_before": loadavg()}
+    vars_path, lab, start_s = lab_start(name, total, args.hosts)
+    result["lab_start_s"] = round(start_s, 1)
+    ca_path = lab["vcenter_ca_path"]
+    try:
+        result["community_refuses_without_ca"] = check_community_verifies(vars_path, ca_path, total)
+        log("size %d: community.vmware refuses the lab certificate without SSL_CERT_FILE: ok" % total)
+        runs = dict((k, []) for k, _, _ in CASES)
+        warmup = {}
+        for key, _, label in CASES:
+            warmup[key] = measured(key, vars_path, ca_path, total, args.run_timeout)
+            log("size %d: warm-up %s: %.2fs (task %.2fs, %d VMs)"
+                % (total, label, warmup[key]["wall_s"], warmup[key]["task_s"], warmup[key]["vms"]))
+        counted_warmup = dict((k, warmup[k]["wall_s"] > args.slow_limit) for k in warmup)
+        for key in counted_warmup:
+            if counted_warmup[key]:
+                log("size %d: %s took more than %ss: its warm-up run is its only measurement"
+                    % (total, key, args.slow_limit))
+                runs[key].append(warmup[key])
+        for i in range(args.repeat):
+            for key, _, label in CASES:
+                if counted_warmup[key]:
+                    continue
+                r = measured(key, vars_path, ca_path, total, args.run_timeout)
+                runs[key].append(r)
+                log("size %d: run %d/%d %s: %.2fs (task %.2fs)" % (total, i + 1, args.repeat, label,
+                                                                    r["wall_s"], r["task_s"]))
+    finally:
+        if not args.keep_labs:
+            lab_stop(name)
+    result["warmup"] = warmup
+    result["runs"] = runs
+    med = {}
+    for key in runs:
+        med[key] = {
+            "wall_s": round(statistics.median(r["wall_s"] for r in runs[key]), 3),
+            "task_s": round(statistics.median(r["task_s"] for r in runs[key]), 3),
+            "repeat": len(runs[key]),
+            "warmup_counted": counted_warmup[key],
+        }
+    for key in ("vigil", "community"):
+        med[key]["net_s"] = round(med[key]["wall_s"] - med["noop"]["wall_s"], 3)
+    result["median"] = med
+    result["ratio_wall"] = round(med["community"]["wall_s"] / med["vigil"]["wall_s"], 2)
+    result["ratio_task"] = round(med["community"]["task_s"] / med["vigil"]["task_s"], 2)
+    result["ratio_net"] = (round(med["community"]["net_s"] / med["vigil"]["net_s"], 2)
+                           if med["vigil"]["net_s"] > 0 else None)
+    return result
+
+
+# -- report ----------------------------------------------------------------
+
+def table(results):
+    head = ("VMs", "vigil.ha s", "community.vmware s", "ratio", "vigil task s", "community task s",
+            "task ratio", "baseline s")
+    rows = [head]
+    for r in results:
+        m = r["median"]
+        note = "" if not m["community"]["warmup_counted"] else " (1 run)"
+        rows.append((
+            str(r["size"]),
+            "%.2f" % m["vigil"]["wall_s"],
+            "%.2f%s" % (m["community"]["wall_s"], note),
+            "%.1fx" % r["ratio_wall"],
+            "%.2f" % m["vigil"]["task_s"],
+            "%.2f" % m["community"]["task_s"],
+            "%.1fx" % r["ratio_task"],
+            "%.2f" % m["noop"]["wall_s"],
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def parse_sizes(text):
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part:
+            continue
+        n = int(part)
+        if n < len(NAMED_VMS):
+            raise argparse.ArgumentTypeError("a size counts all VMs and must be at least %d" % len(NAMED_VMS))
+        sizes.append(n)
+    if not sizes:
+        raise argparse.ArgumentTypeError("no sizes")
+    return sizes
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes("100,1000,5000"),
+                   help="total VMs per lab, comma separated (default 100,1000,5000)")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs per playbook and size; median reported")
+    p.add_argument("--hosts", type=int, default=3, help="ESXi hosts in each lab (default 3)")
+    p.add_argument("--slow-limit", type=float, default=600,
+                   help="a module whose warm-up run takes longer is measured once (default 600s)")
+    p.add_argument("--run-timeout", type=float, default=3600, help="give up on one playbook run after this")
+    p.add_argument("--lab-prefix", default="bench", help="labs are named PREFIX-SIZE (default bench)")
+    p.add_argument("--keep-labs", action="store_true", help="do not stop the labs afterwards")
+    p.add_argument("--output", default=RESULTS, help="JSON results file (default bench/results/health_read.json)")
+    args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    machine = machine_info()
+    log("machine: %s, %s CPUs, %s GiB; %s" % (machine.get("cpu_model", "?"), machine["cpus"],
+                                                machine.get("memory_gib", "?"),
+                                                ", ".join("%s %s" % kv for kv in machine["versions"].items())))
+    results = []
+    try:
+        for size in args.sizes:
+            log("size %d: starting lab" % size)
+            results.append(bench_size(size, args))
+    except BenchError as exc:
+        sys.stderr.write("bench failed: %s\n" % exc)
+        return 1
+
+    print()
+    print("Wall clock of the whole ansible-playbook run (median of %d, after one warm-up);" % args.repeat)
+    print("task = the module task alone (ansible.posix.profile_tasks); baseline = no-op playbook.")
+    print()
+    print(table(results))
+    print()
+    goal = None
+    at_goal = [r for r in results if r["size"] == GOAL_SIZE]
+    if at_goal:
+        r = at_goal[0]
+        goal = {"size": GOAL_SIZE, "ratio_wanted": GOAL_RATIO, "ratio_wall": r["ratio_wall"],
+                "ratio_task": r["ratio_task"], "met": r["ratio_wall"] >= GOAL_RATIO}
+        print("Goal: ratio >= %.0f at %d VMs (whole playbook): %.1fx -> %s (module task alone: %.1fx)"
+              % (GOAL_RATIO, GOAL_SIZE, r["ratio_wall"], "MET" if goal["met"] else "NOT MET", r["ratio_task"]))
+    else:
+        print("Goal: ratio >= %.0f at %d VMs: not measured in this run" % (GOAL_RATIO, GOAL_SIZE))
+    for r in results:
+        if r["median"]["community"]["warmup_counted"]:
+            print("Note: at %d VMs vmware_vm_info took over %ss; measured once (its warm-up run)."
+                  % (r["size"], args.slow_limit))
+
+    report = {
+        "benchmark": "health_read",
+        "description": "vigil.ha.vm_health_info vs community.vmware.vmware_vm_info, all VMs of a "
+                       "govmomi vCenter simulator, validate_certs true, timed through ansible-playbook",
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([os.path.relpath(sys.executable, REPO), os.path.relpath(__file__, REPO)]
+                            + list(argv if argv is not None else sys.argv[1:])),
+        "machine": machine,
+        "settings": {"sizes": args.sizes, "repeat": args.repeat, "warmup": 1, "hosts": args.hosts,
+                     "named_vms": NAMED_VMS, "slow_limit_s": args.slow_limit,
+                     "statistic": "median",
+                     "wall": "wall clock of the whole ansible-playbook process",
+                     "task": "module task alone, ansible.posix.profile_tasks (until the next task starts)",
+                     "net": "wall minus the median wall of the no-op playbook"},
+        "goal": goal,
+        "results": results,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    tmp = args.output + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, args.output)
+    print("Results written to %s" % os.path.relpath(args.output, os.getcwd()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
