@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: vigil.ha.vm_health_info against community.vmware.vmware_vm_info.
 
 For each inventory size (total VMs = 3 named VMs + fillers) the bench starts
@@ -53,12 +52,11 @@ NAMED_VMS = ["node1", "node2", "node3"]
 GOAL_SIZE = 5000
 GOAL_RATIO = 20.0
 
-CASES = (
-    # key, playbook, label
-    ("noop", "noop.yml", "baseline (no module)"),
-    ("vigil", "vigil_ha.yml", "vigil.ha.vm_health_info"),
-    ("community", "community_vmware.yml", "community.vmware.vmware_vm_info"),
-)
+# Run in this order, interleaved, in every round.
+CASES = ("noop", "vigil", "community")
+PLAYBOOK = {"noop": "noop.yml", "vigil": "vigil_ha.yml", "community": "community_vmware.yml"}
+LABEL = {"noop": "baseline (no module)", "vigil": "vigil.ha.vm_health_info",
+         "community": "community.vmware.vmware_vm_info"}
 CA_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 TASK_RE = re.compile(r"^bench_module\s-*\s*([0-9]+\.[0-9]+)s\s*$", re.M)
 COUNT_RE = re.compile(r"BENCH_COUNT=([0-9]+)")
@@ -157,6 +155,17 @@ def machine_info():
     return info
 
 
+def git_state():
+    """The commit measured, and whether the module code differs from it."""
+    def git(*argv):
+        proc = subprocess.run(["git"] + list(argv), cwd=REPO, capture_output=True, text=True, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return None
+    return {"commit": commit, "plugins_modified": bool(git("status", "--porcelain", "--", "plugins"))}
+
+
 def loadavg():
     try:
         return list(os.getloadavg())
@@ -170,7 +179,7 @@ def lab_start(name, total, hosts):
     cmd = [sys.executable, LABCTL, "start", "--name", name, "--hosts", str(hosts),
            "--vms", ",".join(NAMED_VMS), "--fillers", str(total - len(NAMED_VMS)), "--timeout", "900"]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise BenchError("labctl start %s failed:\n%s%s" % (name, proc.stdout, proc.stderr))
@@ -187,7 +196,7 @@ def lab_start(name, total, hosts):
 
 def lab_stop(name):
     proc = subprocess.run([sys.executable, LABCTL, "stop", "--name", name], cwd=REPO,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     log((proc.stdout + proc.stderr).strip() or "lab %s stopped" % name)
 
 
@@ -195,12 +204,12 @@ def lab_stop(name):
 
 def run_playbook(key, vars_path, ca_path, expected, timeout, env=None):
     """One ansible-playbook run: wall seconds, module task seconds, VM count."""
-    playbook = os.path.join(PLAYBOOKS, dict((k, p) for k, p, _ in CASES)[key])
+    playbook = os.path.join(PLAYBOOKS, PLAYBOOK[key])
     cmd = [ansible_playbook(), playbook, "-e", "@" + vars_path, "-e", "bench_expected_vms=%d" % expected]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=REPO, env=env or case_env(key, ca_path), capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise BenchError("%s did not finish within %ss" % (key, timeout))
     wall = time.perf_counter() - t0
@@ -223,7 +232,7 @@ def measured(key, vars_path, ca_path, expected, timeout):
 def check_community_verifies(vars_path, ca_path, expected):
     """vmware_vm_info without the lab CA must refuse the certificate."""
     env = base_env()  # no SSL_CERT_FILE
-    rc, _, out = run_playbook("community", vars_path, ca_path, expected, 300, env=env)
+    rc, dummy, out = run_playbook("community", vars_path, ca_path, expected, 300, env=env)
     if rc == 0 or "CERTIFICATE_VERIFY_FAILED" not in out:
         raise BenchError("community.vmware.vmware_vm_info did not refuse the lab certificate without "
                          "SSL_CERT_FILE (rc %s); the comparison would not be like for like:\n%s"
@@ -240,12 +249,12 @@ def bench_size(total, args):
     try:
         result["community_refuses_without_ca"] = check_community_verifies(vars_path, ca_path, total)
         log("size %d: community.vmware refuses the lab certificate without SSL_CERT_FILE: ok" % total)
-        runs = dict((k, []) for k, _, _ in CASES)
+        runs = dict((k, []) for k in CASES)
         warmup = {}
-        for key, _, label in CASES:
+        for key in CASES:
             warmup[key] = measured(key, vars_path, ca_path, total, args.run_timeout)
             log("size %d: warm-up %s: %.2fs (task %.2fs, %d VMs)"
-                % (total, label, warmup[key]["wall_s"], warmup[key]["task_s"], warmup[key]["vms"]))
+                % (total, LABEL[key], warmup[key]["wall_s"], warmup[key]["task_s"], warmup[key]["vms"]))
         counted_warmup = dict((k, warmup[k]["wall_s"] > args.slow_limit) for k in warmup)
         for key in counted_warmup:
             if counted_warmup[key]:
@@ -253,13 +262,13 @@ def bench_size(total, args):
                     % (total, key, args.slow_limit))
                 runs[key].append(warmup[key])
         for i in range(args.repeat):
-            for key, _, label in CASES:
+            for key in CASES:
                 if counted_warmup[key]:
                     continue
                 r = measured(key, vars_path, ca_path, total, args.run_timeout)
                 runs[key].append(r)
-                log("size %d: run %d/%d %s: %.2fs (task %.2fs)" % (total, i + 1, args.repeat, label,
-                                                                    r["wall_s"], r["task_s"]))
+                log("size %d: run %d/%d %s: %.2fs (task %.2fs)"
+                    % (total, i + 1, args.repeat, LABEL[key], r["wall_s"], r["task_s"]))
     finally:
         if not args.keep_labs:
             lab_stop(name)
@@ -344,9 +353,9 @@ def main(argv=None):
 
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = machine_info()
-    log("machine: %s, %s CPUs, %s GiB; %s" % (machine.get("cpu_model", "?"), machine["cpus"],
-                                                machine.get("memory_gib", "?"),
-                                                ", ".join("%s %s" % kv for kv in machine["versions"].items())))
+    versions = ", ".join("%s %s" % kv for kv in machine["versions"].items())
+    log("machine: %s, %s CPUs, %s GiB; %s"
+        % (machine.get("cpu_model", "?"), machine["cpus"], machine.get("memory_gib", "?"), versions))
     results = []
     try:
         for size in args.sizes:
@@ -386,6 +395,7 @@ def main(argv=None):
         "command": " ".join([os.path.relpath(sys.executable, REPO), os.path.relpath(__file__, REPO)]
                             + list(argv if argv is not None else sys.argv[1:])),
         "machine": machine,
+        "git": git_state(),
         "settings": {"sizes": args.sizes, "repeat": args.repeat, "warmup": 1, "hosts": args.hosts,
                      "named_vms": NAMED_VMS, "slow_limit_s": args.slow_limit,
                      "statistic": "median",
@@ -401,7 +411,8 @@ def main(argv=None):
         json.dump(report, f, indent=2)
         f.write("\n")
     os.replace(tmp, args.output)
-    print("Results written to %s" % os.path.relpath(args.output, os.getcwd()))
+    shown = os.path.relpath(args.output, os.getcwd())
+    print("Results written to %s" % (args.output if shown.startswith("..") else shown))
     return 0
 
 

@@ -105,6 +105,7 @@ vms:
   type: list
   elements: dict
   contains:
+    type: {description: Always V(vm)., type: str, returned: always, sample: vm}
     name: {description: VM name., type: str, returned: always, sample: node1}
     moref: {description: Managed object reference., type: str, returned: always, sample: vm-42}
     uuid: {description: BIOS UUID (C(config.uuid))., type: str, returned: always}
@@ -144,6 +145,7 @@ hosts:
   type: list
   elements: dict
   contains:
+    type: {description: Always V(host)., type: str, returned: always, sample: host}
     name: {description: Host name., type: str, returned: always, sample: esxi-01.example.com}
     moref: {description: Managed object reference., type: str, returned: always, sample: host-17}
     verdict:
@@ -170,7 +172,7 @@ hosts:
         in_maintenance_mode: false
         overall_status: gray
 summary:
-  description: How many of the reported VMs and hosts have each verdict.
+  description: How many of the reported VMs and hosts (together) have each verdict.
   returned: always
   type: dict
   sample: {ok: 12, degraded: 1, failed: 1, unknown: 2}
