@@ -1,7 +1,7 @@
 """Start, stop and break the vigil.ha lab (vCenter simulator).
 
 Usage:
-  labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P]
+  labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P] [--[no-]nodes]
   labctl.py stop [--name NAME | --all]
   labctl.py status [--name NAME]
   labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash
@@ -9,11 +9,15 @@ Usage:
 
 Everything lives under .lab/<name>/ in the repository (or $VIGIL_LAB_DIR):
 the PKI, the password, the simulator's log, its pid and readiness file.
+With --nodes (the default for the lab called "default" only) the named VMs
+are also real hosts: network namespaces with sshd that follow their VM's
+power state (nodes.py, files in .lab/nodes/).
 Standard library only, so it runs before the virtualenv exists.
 """
 import argparse
 import json
 import os
+import shlex
 import secrets
 import signal
 import subprocess
@@ -22,6 +26,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+import nodes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -133,15 +139,35 @@ def write_vars(name, state):
     return path
 
 
+def start_nodes(name, with_nodes):
+    """Set up (or reuse) the lab's nodes, or remove this lab's nodes."""
+    try:
+        if with_nodes:
+            nodes.up(name)
+        elif nodes.owner() == name:
+            nodes.down()
+    except nodes.NodeError as e:
+        sys.stderr.write("lab %s: nodes: %s\n" % (name, e))
+        return 1
+    return 0
+
+
 def start(args):
-    want = {"hosts": args.hosts, "vms": args.vms.split(",") if args.vms else [], "fillers": args.fillers}
+    with_nodes = args.name == "default" if args.nodes is None else args.nodes
+    owner = nodes.owner()
+    if with_nodes and owner not in (None, args.name) and running(owner):
+        sys.stderr.write("lab %s: the nodes belong to lab %s, which is running\n" % (args.name, owner))
+        return 1
+    want = {"hosts": args.hosts, "vms": args.vms.split(",") if args.vms else [], "fillers": args.fillers,
+            "nodes": with_nodes}
     state = running(args.name)
     if state:
-        have = {"hosts": len(state["hosts"]), "vms": state["vms"], "fillers": state["fillers"]}
+        have = {"hosts": len(state["hosts"]), "vms": state["vms"], "fillers": state["fillers"],
+                "nodes": bool(state.get("power_hook"))}
         if have == want:
             print("lab %s already running: %s" % (args.name, state["url"]))
             write_vars(args.name, state)
-            return 0
+            return start_nodes(args.name, with_nodes)
         stop_one(args.name)
     binary = build()
     certs = pki()
@@ -154,6 +180,9 @@ def start(args):
            "-state", state_file, "-cert", os.path.join(certs, "server.pem"),
            "-key", os.path.join(certs, "server.key"), "-username", USERNAME,
            "-hosts", str(args.hosts), "-vms", args.vms, "-fillers", str(args.fillers)]
+    if with_nodes:
+        hook = "%s %s power" % (shlex.quote(sys.executable), shlex.quote(os.path.join(HERE, "nodes.py")))
+        cmd += ["-power-hook", hook, "-hook-vms", args.vms]
     env = dict(os.environ, VIGIL_LAB_PASSWORD=password())
     log = open(os.path.join(d, "vcsim.log"), "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -164,7 +193,7 @@ def start(args):
             path = write_vars(args.name, state)
             print("lab %s up: %s (%d hosts, %d VMs); vars in %s"
                   % (args.name, state["url"], len(state["hosts"]), len(state["vms"]) + state["fillers"], path))
-            return 0
+            return start_nodes(args.name, with_nodes)
         if proc.poll() is not None:
             break
         time.sleep(0.2)
@@ -187,6 +216,8 @@ def stop_one(name):
     path = os.path.join(lab_dir(name), "state.json")
     if os.path.exists(path):
         os.remove(path)
+    if nodes.owner() == name:
+        nodes.down()
 
 
 def stop(args):
@@ -195,6 +226,8 @@ def stop(args):
         names = [n for n in os.listdir(LAB_ROOT) if os.path.exists(os.path.join(lab_dir(n), "state.json"))]
     for name in names:
         stop_one(name)
+    if args.all:
+        nodes.down()
     return 0
 
 
@@ -218,7 +251,10 @@ def status(args):
     if not state:
         print("lab %s: not running" % args.name)
         return 1
-    print(json.dumps(dict(state, control_status=control(args.name, "GET", "status")), indent=2))
+    out = dict(state, control_status=control(args.name, "GET", "status"))
+    if nodes.owner() == args.name:
+        out["nodes"] = nodes.status()
+    print(json.dumps(out, indent=2))
     return 0
 
 
@@ -241,6 +277,8 @@ def main(argv=None):
             s.add_argument("--port", type=int, default=0, help="SDK port (0: any free port)")
             s.add_argument("--control-port", type=int, default=0)
             s.add_argument("--timeout", type=float, default=300)
+            s.add_argument("--nodes", action=argparse.BooleanOptionalAction, default=None,
+                           help="nodes as network namespaces (default: only for the lab named default)")
         if cmd == "stop":
             s.add_argument("--all", action="store_true")
         if cmd == "fault":

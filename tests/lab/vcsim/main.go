@@ -30,6 +30,7 @@ type config struct {
 	vms                        string
 	fillers                    int
 	hookURL                    string
+	powerHook, hookVMs         string
 }
 
 func parseFlags() config {
@@ -46,6 +47,8 @@ func parseFlags() config {
 	flag.IntVar(&c.hosts, "hosts", 3, "ESXi hosts in the cluster")
 	flag.StringVar(&c.vms, "vms", "node1,node2,node3", "named VMs, comma separated")
 	flag.IntVar(&c.fillers, "fillers", 0, "number of filler VMs")
+	flag.StringVar(&c.powerHook, "power-hook", "", "shell command run as `<command> <vm> <powerState>` on every power change of a -hook-vms VM")
+	flag.StringVar(&c.hookVMs, "hook-vms", "", "VMs (names, comma separated) whose power changes run -power-hook")
 	flag.Parse()
 	if c.password == "" {
 		c.password = os.Getenv("VIGIL_LAB_PASSWORD")
@@ -97,6 +100,11 @@ func main() {
 		log.Fatalf("vigil-vcsim: building inventory: %v", err)
 	}
 	simulator.Map.AddHandler(&toolsEmulator{})
+	var hook *powerHook
+	if cfg.powerHook != "" {
+		hook = newPowerHook(cfg.powerHook, cfg.hookVMs)
+		simulator.Map.AddHandler(hook)
+	}
 	for _, e := range simulator.Map.All("VirtualMachine") {
 		vm := e.(*simulator.VirtualMachine)
 		if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
@@ -126,6 +134,10 @@ func main() {
 			"hosts":      inv.hosts,
 			"vms":        inv.named,
 			"fillers":    cfg.fillers,
+		}
+		if hook != nil {
+			state["power_hook"] = cfg.powerHook
+			state["hook_vms"] = hook.names()
 		}
 		data, _ := json.MarshalIndent(state, "", "  ")
 		tmp := cfg.stateFile + ".tmp"
