@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl shellcheck openssh-server openssh-client iputils-ping arping procps util-linux)
+APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl shellcheck openssh-server openssh-client iputils-ping iputils-arping procps util-linux)
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
 missing=()

@@ -131,6 +131,16 @@ def write_vars(name, state):
         "lab_vms": state["vms"],
         "lab_fillers": state["fillers"],
     }
+    config = nodes.load_config() if nodes.owner() == name else None
+    if config:
+        # Enough for a test to add the nodes with add_host and to run kits there.
+        lines.update({
+            "lab_nodes": [{"name": n.name, "address": n.address, "data_dir": n.data} for n in nodes.nodes_from(config)],
+            "lab_ssh_key": nodes.SSH_KEY,
+            "lab_nodes_inventory": nodes.INVENTORY,
+            "lab_vip": "%s.%d/%d" % (nodes.SUBNET, nodes.VIP_RANGE[0], nodes.PREFIX),
+            "lab_demo_app": nodes.DEMO_APP,
+        })
     path = os.path.join(d, "vcenter.json")
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -144,6 +154,7 @@ def start_nodes(name, with_nodes):
     try:
         if with_nodes:
             nodes.up(name)
+            write_vars(name, read_state(name))
         elif nodes.owner() == name:
             nodes.down()
     except nodes.NodeError as e:
