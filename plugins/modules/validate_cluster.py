@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: validate_cluster
+short_description: Check a cluster's nodes and hierarchies before anything runs
+version_added: 0.1.0
+description:
+  - Validates the configuration of a vigil.ha cluster, as kept in inventory
+    (each node's C(vigil_ha_node) host var, the group's
+    C(vigil_ha_hierarchies)), and returns it with every default filled in.
+  - Refuses unknown keys and kinds, wrong types, missing parameters, missing or
+    cyclic dependencies, duplicate names, nodes and priorities, nodes outside
+    the group, a virtual IP or VM claimed twice, automatic failover onto a
+    node that cannot be fenced, contradictory timing and resources on nodes
+    of the wrong mode. Every error is reported at once, each naming the
+    hierarchy, resource or node and the field.
+  - Needs no vCenter and changes nothing. The C(vigil.ha.validate) playbook
+    runs it for an inventory group. The schema is in the collection's
+    C(docs/configuration.md).
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  nodes:
+    description:
+      - Every inventory host of the cluster group, mapped to its
+        C(vigil_ha_node) host var (null for a host that has none, which is an
+        error).
+    type: dict
+    required: true
+  hierarchies:
+    description: The group's C(vigil_ha_hierarchies).
+    type: list
+    elements: raw
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Only validates; the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+seealso:
+  - module: vigil.ha.resource
+"""
+
+EXAMPLES = r"""
+- name: Validate the cluster of group vigil_ha_cluster
+  vigil.ha.validate_cluster:
+    nodes: "{{ dict(groups['vigil_ha_cluster'] | zip(groups['vigil_ha_cluster'] | map('extract', hostvars)
+               | map(attribute='vigil_ha_node', default=None))) }}"
+    hierarchies: "{{ hostvars[groups['vigil_ha_cluster'][0]]['vigil_ha_hierarchies'] | default([]) }}"
+  delegate_to: localhost
+  run_once: true
+  register: vigil_ha_config
+
+- name: A configuration given inline
+  vigil.ha.validate_cluster:
+    nodes:
+      node1: {mode: guest, vm: {uuid: 4213a1c5-7d1e-8f1a-2b3c-4d5e6f708101}}
+      node2: {mode: guest, vm: {moref: vm-102}}
+    hierarchies:
+      - name: web
+        nodes: [{node: node1, priority: 1}, {node: node2, priority: 2}]
+        resources:
+          - {name: vip, kind: ip, params: {address: 10.99.0.100/24, interface: eth0}}
+          - name: app
+            kind: service
+            params: {unit: demo.service}
+            depends_on: [vip]
+            check: {http: {url: "http://10.99.0.100:8080/"}}
+"""
+
+RETURN = r"""
+nodes:
+  description: The nodes with every default filled in, by inventory host name.
+  returned: success
+  type: dict
+  sample:
+    node1:
+      mode: guest
+      vm: {uuid: 4213a1c5-7d1e-8f1a-2b3c-4d5e6f708101, moref: null}
+      physical: false
+      esxi: null
+      fencing: {method: vcenter_poweroff}
+      check: {interval: 5, timeout: 2}
+hierarchies:
+  description:
+    - The hierarchies with every default filled in, their nodes sorted by
+      priority (most preferred first).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - name: web
+      nodes: [{node: node1, priority: 1}, {node: node2, priority: 2}]
+      policy:
+        local_recovery: {attempts: 3, window: 300}
+        failover: {max: 2, window: 3600}
+        switchback: manual
+        confirm_failover: false
+      resources:
+        - name: vip
+          kind: ip
+          params: {address: 10.99.0.100/24, interface: eth0, arp_count: 3}
+          depends_on: []
+          check: {interval: 10, timeout: 5}
+start_order:
+  description:
+    - Resource names of each hierarchy in start order (every resource after
+      those it depends on); stop order is the reverse.
+  returned: success
+  type: dict
+  sample: {web: [vip, app]}
+errors:
+  description: Every error found, each naming where and the field.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["hierarchy 'web', resource 'vip', params.address: required for kind ip"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.ha.plugins.module_utils.hierarchy import Cluster
+from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            nodes=dict(type="dict", required=True),
+            hierarchies=dict(type="list", elements="raw", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        config = validate(module.params["nodes"], module.params["hierarchies"])
+    except ConfigError as exc:
+        module.fail_json(
+            msg="cluster configuration refused (%d error%s): %s" % (
+                len(exc.errors), "" if len(exc.errors) == 1 else "s", "; ".join(exc.errors)),
+            errors=exc.errors,
+        )
+    cluster = Cluster.from_config(config)
+    start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
+    module.exit_json(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order)
+
+
+if __name__ == "__main__":
+    main()

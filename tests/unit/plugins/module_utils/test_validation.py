@@ -1,0 +1,418 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster validator: a good base, many small breakages, the exact messages."""
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+EXAMPLE = os.path.join(ROOT, "docs", "examples", "cluster")
+
+U1 = "4213a1c5-7d1e-8f1a-2b3c-4d5e6f708101"
+U2 = "4213b7e2-19c4-4d8a-9f6e-0a1b2c3d4e51"
+
+NODES = {
+    "node1": {"mode": "guest", "vm": {"uuid": U1}},
+    "node2": {"mode": "guest", "vm": {"moref": "vm-102"}},
+    "esx1": {"mode": "host", "esxi": "esxi-01.lab", "fencing": {"method": "vcenter_poweroff"}},
+    "esx2": {"mode": "host", "esxi": "esxi-02.lab", "fencing": {"method": "vcenter_poweroff"}},
+}
+HIERARCHIES = [
+    {
+        "name": "web",
+        "nodes": [{"node": "node2", "priority": 2}, {"node": "node1", "priority": 1}],
+        "resources": [
+            {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0"}},
+            {"name": "app", "kind": "service", "params": {"unit": "demo.service"}, "depends_on": ["vip"],
+             "check": {"http": {"url": "http://10.99.0.100:8080/"}}},
+        ],
+    },
+    {
+        "name": "erp",
+        "nodes": [{"node": "esx1", "priority": 1}, {"node": "esx2", "priority": 2}],
+        "policy": {"switchback": "automatic"},
+        "resources": [
+            {"name": "db", "kind": "vm", "params": {"uuid": U2}},
+            {"name": "app", "kind": "vm", "params": {"moref": "vm-7"}, "depends_on": ["db"]},
+        ],
+    },
+]
+
+
+def base():
+    return copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)
+
+
+def res(hierarchies, hname, rname):
+    h = next(h for h in hierarchies if h["name"] == hname)
+    return next(r for r in h["resources"] if r["name"] == rname)
+
+
+def web(hierarchies):
+    return hierarchies[0]
+
+
+def errors_of(nodes, hierarchies):
+    with pytest.raises(ConfigError) as info:
+        validate(nodes, hierarchies)
+    return info.value.errors
+
+
+# Each case: a small change to the base (a function of nodes and hierarchies)
+# and the exact errors it must produce.
+KINDS = "filesystem, http, ip, script, service, tcp, vm"
+BAD = [
+    ("unknown kind",
+     lambda n, h: res(h, "web", "vip").update(kind="vlan"),
+     ["hierarchy 'web', resource 'vip', kind: unknown kind 'vlan' (known: %s)" % KINDS]),
+    ("missing kind",
+     lambda n, h: res(h, "web", "vip").pop("kind"),
+     ["hierarchy 'web', resource 'vip', kind: required (one of %s)" % KINDS]),
+    ("unknown resource key",
+     lambda n, h: res(h, "web", "vip").update(prio=1),
+     ["hierarchy 'web', resource 'vip', prio: unknown key (known: check, depends_on, kind, name, params)"]),
+    ("unknown param",
+     lambda n, h: res(h, "web", "vip")["params"].update(mask="24"),
+     ["hierarchy 'web', resource 'vip', params.mask: unknown key for kind ip (known: address, arp_count, interface)"]),
+    ("unknown node key",
+     lambda n, h: n["node1"].update(role="primary"),
+     ["node 'node1', role: unknown key (known: check, esxi, fencing, mode, physical, vm)"]),
+    ("unknown node vm key",
+     lambda n, h: n["node1"]["vm"].update(name="node1"),
+     ["node 'node1', vm.name: unknown key (known: moref, uuid)"]),
+    ("unknown hierarchy key",
+     lambda n, h: web(h).update(owner="ops"),
+     ["hierarchy 'web', owner: unknown key (known: name, nodes, policy, resources)"]),
+    ("unknown hierarchy node entry key",
+     lambda n, h: web(h)["nodes"][1].update(weight=5),
+     ["hierarchy 'web', node 'node1', weight: unknown key (known: node, priority)"]),
+    ("unknown policy key",
+     lambda n, h: web(h).update(policy={"failback": "manual"}),
+     ["hierarchy 'web', policy.failback: unknown key (known: confirm_failover, failover, local_recovery, switchback)"]),
+    ("unknown local_recovery key",
+     lambda n, h: web(h).update(policy={"local_recovery": {"retries": 3}}),
+     ["hierarchy 'web', policy.local_recovery.retries: unknown key (known: attempts, window)"]),
+    ("unknown check key",
+     lambda n, h: res(h, "web", "app")["check"].update(retries=2),
+     ["hierarchy 'web', resource 'app', check.retries: unknown key (known: interval, timeout, tcp, http)"]),
+    ("unknown fencing key",
+     lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "delay": 5}),
+     ["node 'node1', fencing.delay: unknown key (known: method)"]),
+    ("priority of the wrong type",
+     lambda n, h: web(h)["nodes"][1].update(priority="1"),
+     ["hierarchy 'web', node 'node1', priority: must be an integer, not '1'"]),
+    ("param of the wrong type",
+     lambda n, h: res(h, "web", "vip")["params"].update(arp_count="3"),
+     ["hierarchy 'web', resource 'vip', params.arp_count: must be an integer, not '3'"]),
+    ("depends_on not a list",
+     lambda n, h: res(h, "web", "app").update(depends_on="vip"),
+     ["hierarchy 'web', resource 'app', depends_on: must be a list"]),
+    ("hierarchy not a mapping",
+     lambda n, h: h.__setitem__(0, "web"),
+     ["hierarchies[0]: must be a mapping"]),
+    ("missing required param",
+     lambda n, h: res(h, "web", "vip")["params"].pop("address"),
+     ["hierarchy 'web', resource 'vip', params.address: required for kind ip"]),
+    ("one_of: neither",
+     lambda n, h: res(h, "web", "app").update(params={"workdir": "/opt"}),
+     ["hierarchy 'web', resource 'app', params: exactly one of unit, command is required (got none)"]),
+    ("one_of: both",
+     lambda n, h: res(h, "erp", "db")["params"].update(moref="vm-3"),
+     ["hierarchy 'erp', resource 'db', params: exactly one of uuid, moref is required (got uuid, moref)"]),
+    ("missing dependency",
+     lambda n, h: res(h, "web", "app").update(depends_on=["vip", "db"]),
+     ["hierarchy 'web', resource 'app', depends_on: 'db' is not a resource of this hierarchy"]),
+    ("dependency cycle",
+     lambda n, h: res(h, "web", "vip").update(depends_on=["app"]),
+     ["hierarchy 'web', resource 'vip', depends_on: dependency cycle vip -> app -> vip"]),
+    ("depends on itself",
+     lambda n, h: res(h, "erp", "db").update(depends_on=["db"]),
+     ["hierarchy 'erp', resource 'db', depends_on: dependency cycle db -> db"]),
+    ("dependency listed twice",
+     lambda n, h: res(h, "web", "app").update(depends_on=["vip", "vip"]),
+     ["hierarchy 'web', resource 'app', depends_on: 'vip' listed twice"]),
+    ("duplicate resource name",
+     lambda n, h: web(h)["resources"].append(
+         {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.101/24", "interface": "eth0"}}),
+     ["hierarchy 'web', resources[2], name: 'vip' is also the name of resources[0]"]),
+    ("bad resource name",
+     lambda n, h: res(h, "web", "vip").update(name="web vip"),
+     ["hierarchy 'web', resources[0], name: must be letters, digits, '.', '_' or '-', starting with a letter "
+      "or digit, not 'web vip'",
+      "hierarchy 'web', resource 'app', depends_on: 'vip' is not a resource of this hierarchy"]),
+    ("duplicate hierarchy name",
+     lambda n, h: h[1].update(name="web"),
+     ["hierarchies[1], name: 'web' is also the name of hierarchies[0]"]),
+    ("duplicate priority",
+     lambda n, h: web(h)["nodes"][0].update(priority=1),
+     ["hierarchy 'web', node 'node1', priority: 1 is also the priority of node 'node2'"]),
+    ("duplicate node in a hierarchy",
+     lambda n, h: web(h)["nodes"].append({"node": "node1", "priority": 3}),
+     ["hierarchy 'web', node 'node1': listed twice"]),
+    ("node not in the group",
+     lambda n, h: web(h)["nodes"].append({"node": "node9", "priority": 3}),
+     ["hierarchy 'web', node 'node9': not a host of the cluster group"]),
+    ("node entry without priority",
+     lambda n, h: web(h)["nodes"][0].pop("priority"),
+     ["hierarchy 'web', node 'node2', priority: required (an integer, lower is preferred)"]),
+    ("virtual IP claimed by two hierarchies",
+     lambda n, h: h.append({
+         "name": "db", "nodes": [{"node": "node1", "priority": 1}],
+         "resources": [{"name": "db-vip", "kind": "ip", "params": {"address": "10.99.0.100/16", "interface": "eth1"}}]}),
+     ["hierarchy 'db', resource 'db-vip', params.address: 10.99.0.100 is also claimed by hierarchy 'web', resource 'vip'"]),
+    ("automatic failover onto a node without fencing",
+     lambda n, h: n["node2"].update(fencing={"method": "none"}),
+     ["hierarchy 'web', policy.confirm_failover: false (automatic failover) needs fencing on every node, and "
+      "fencing.method is none on node2 (configure fencing or set confirm_failover: true)"]),
+    ("physical node (no fencing by default) with automatic failover",
+     lambda n, h: n.update(node2={"mode": "guest", "physical": True}),
+     ["hierarchy 'web', policy.confirm_failover: false (automatic failover) needs fencing on every node, and "
+      "fencing.method is none on node2 (configure fencing or set confirm_failover: true)"]),
+    ("ESXi nodes without fencing (the default) with automatic failover",
+     lambda n, h: [n[e].pop("fencing") for e in ("esx1", "esx2")],
+     ["hierarchy 'erp', policy.confirm_failover: false (automatic failover) needs fencing on every node, and "
+      "fencing.method is none on esx1, esx2 (configure fencing or set confirm_failover: true)"]),
+    ("two VM nodes with the same UUID",
+     lambda n, h: n["node2"]["vm"].update(uuid=U1.upper()),
+     ["node 'node2', vm.uuid: same VM as node 'node1'"]),
+    ("two VM nodes with the same MoRef",
+     lambda n, h: n["node1"]["vm"].update(moref="vm-102"),
+     ["node 'node2', vm.moref: same VM as node 'node1'"]),
+    ("two vm resources with the same UUID",
+     lambda n, h: res(h, "erp", "app").update(params={"uuid": U2}),
+     ["hierarchy 'erp', resource 'app', params.uuid: same VM as hierarchy 'erp', resource 'db'"]),
+    ("VM node naming its VM with neither UUID nor MoRef",
+     lambda n, h: n["node1"].update(vm={}),
+     ["node 'node1', vm: give uuid or moref (a VM is never named by its name alone)"]),
+    ("VM node without vm",
+     lambda n, h: n["node1"].pop("vm"),
+     ["node 'node1', vm: required for a guest node that is not physical (uuid or moref)"]),
+    ("physical node with a vm",
+     lambda n, h: n["node1"].update(physical=True, fencing={"method": "none"}),
+     ["node 'node1', vm: not for a physical node",
+      "hierarchy 'web', policy.confirm_failover: false (automatic failover) needs fencing on every node, and "
+      "fencing.method is none on node1 (configure fencing or set confirm_failover: true)"]),
+    ("not a UUID",
+     lambda n, h: n["node1"]["vm"].update(uuid="node1"),
+     ["node 'node1', vm.uuid: not a UUID (8-4-4-4-12 hexadecimal digits): 'node1'"]),
+    ("node check timeout not below interval",
+     lambda n, h: n["node1"].update(check={"interval": 2, "timeout": 2}),
+     ["node 'node1', check.timeout: must be less than check.interval (2), not 2"]),
+    ("node check interval zero",
+     lambda n, h: n["node1"].update(check={"interval": 0}),
+     ["node 'node1', check.interval: must be greater than 0, not 0"]),
+    ("resource check timeout above interval",
+     lambda n, h: res(h, "web", "app")["check"].update(interval=5, timeout=10),
+     ["hierarchy 'web', resource 'app', check.timeout: must be less than check.interval (5), not 10"]),
+    ("endpoint timeout above check timeout",
+     lambda n, h: res(h, "web", "app")["check"]["http"].update(timeout=9),
+     ["hierarchy 'web', resource 'app', check.http.timeout: must not be more than check.timeout (5), not 9"]),
+    ("negative kit timeout",
+     lambda n, h: res(h, "web", "app")["params"].update(stop_timeout=-1),
+     ["hierarchy 'web', resource 'app', params.stop_timeout: must be greater than 0, not -1"]),
+    ("local recovery window zero",
+     lambda n, h: web(h).update(policy={"local_recovery": {"window": 0}}),
+     ["hierarchy 'web', policy.local_recovery.window: must be greater than 0, not 0"]),
+    ("negative local recovery attempts",
+     lambda n, h: web(h).update(policy={"local_recovery": {"attempts": -1}}),
+     ["hierarchy 'web', policy.local_recovery.attempts: must be 0 or more, not -1"]),
+    ("negative failover window",
+     lambda n, h: web(h).update(policy={"failover": {"window": -60}}),
+     ["hierarchy 'web', policy.failover.window: must be greater than 0, not -60"]),
+    ("bad switchback",
+     lambda n, h: web(h).update(policy={"switchback": "sometimes"}),
+     ["hierarchy 'web', policy.switchback: must be one of manual, automatic, not 'sometimes'"]),
+    ("confirm_failover not a boolean",
+     lambda n, h: web(h).update(policy={"confirm_failover": "yes"}),
+     ["hierarchy 'web', policy.confirm_failover: must be true or false, not 'yes'"]),
+    ("vm kind on guest nodes",
+     lambda n, h: web(h)["resources"].append({"name": "db-vm", "kind": "vm", "params": {"moref": "vm-9"}}),
+     ["hierarchy 'web', resource 'db-vm', kind: vm resources need host mode nodes (ESXi hosts), and this "
+      "hierarchy's nodes are guest mode"]),
+    ("node kind on ESXi nodes",
+     lambda n, h: h[1]["resources"].append(
+         {"name": "vip2", "kind": "ip", "params": {"address": "10.99.0.102/24", "interface": "eth0"}}),
+     ["hierarchy 'erp', resource 'vip2', kind: ip resources run on guest mode nodes, and this hierarchy's nodes "
+      "are ESXi hosts (host mode)"]),
+    ("guest and host nodes mixed",
+     lambda n, h: web(h)["nodes"].append({"node": "esx1", "priority": 3}),
+     ["hierarchy 'web', nodes: mixes guest mode (node1) and host mode (esx1) nodes"]),
+    ("hierarchy without resources",
+     lambda n, h: web(h).update(resources=[]),
+     ["hierarchy 'web', resources: must list at least one resource"]),
+    ("hierarchy without nodes",
+     lambda n, h: web(h).pop("nodes"),
+     ["hierarchy 'web', nodes: must list at least one node"]),
+    ("bad node mode",
+     lambda n, h: n["node1"].update(mode="vm"),
+     ["node 'node1', mode: must be one of guest, host, not 'vm'"]),
+    ("bad fencing method",
+     lambda n, h: n["node1"].update(fencing={"method": "ipmi"}),
+     ["node 'node1', fencing.method: must be one of vcenter_poweroff, none, not 'ipmi'"]),
+    ("vcenter_poweroff on a physical node",
+     lambda n, h: n.update(node2={"mode": "guest", "physical": True, "fencing": {"method": "vcenter_poweroff"}}),
+     ["node 'node2', fencing.method: vcenter_poweroff needs a VM, and this node is physical"]),
+    ("host mode node without esxi",
+     lambda n, h: n["esx1"].pop("esxi"),
+     ["node 'esx1', esxi: required for a host mode node (the ESXi host's name in vCenter)"]),
+    ("host mode node with a vm",
+     lambda n, h: n["esx1"].update(vm={"moref": "vm-1"}),
+     ["node 'esx1', vm: only for guest mode nodes"]),
+    ("two nodes on the same ESXi host",
+     lambda n, h: n["esx2"].update(esxi="esxi-01.lab"),
+     ["node 'esx2', esxi: same ESXi host as node 'esx1'"]),
+    ("host of the group without vigil_ha_node",
+     lambda n, h: n.update(node3=None),
+     ["node 'node3', vigil_ha_node: missing (every host of the cluster group is a node)"]),
+    ("not an IP address",
+     lambda n, h: res(h, "web", "vip")["params"].update(address="10.99.0.300/24"),
+     ["hierarchy 'web', resource 'vip', params.address: not an IP address (such as 10.99.0.100/24): '10.99.0.300/24'"]),
+    ("tcp check on a port out of range",
+     lambda n, h: res(h, "web", "app").update(check={"tcp": {"host": "10.99.0.100", "port": 70000}}),
+     ["hierarchy 'web', resource 'app', check.tcp.port: must be a port number 1-65535, not 70000"]),
+    ("tcp and http check both",
+     lambda n, h: res(h, "web", "app")["check"].update(tcp={"host": "10.99.0.100", "port": 8080}),
+     ["hierarchy 'web', resource 'app', check: give one of tcp or http, not both"]),
+    ("http check without url",
+     lambda n, h: res(h, "web", "app")["check"]["http"].pop("url"),
+     ["hierarchy 'web', resource 'app', check.http.url: required for kind http"]),
+]
+
+
+@pytest.mark.parametrize("change, expected", [(c, e) for dummy, c, e in BAD], ids=[i for i, dummy, dummy2 in BAD])
+def test_refused_with_the_exact_message(change, expected):
+    nodes, hierarchies = base()
+    change(nodes, hierarchies)
+    assert errors_of(nodes, hierarchies) == expected
+
+
+def test_there_are_many_bad_configurations():
+    assert len(BAD) >= 25
+    assert len(set(i for i, dummy, dummy2 in BAD)) == len(BAD)
+
+
+def test_base_is_valid():
+    validate(*base())
+
+
+def test_all_errors_are_collected_not_just_the_first():
+    nodes, hierarchies = base()
+    res(hierarchies, "web", "vip")["params"].pop("address")
+    res(hierarchies, "web", "vip").update(depends_on=["app"])
+    n2 = nodes["node2"]
+    n2.update(check={"interval": 1, "timeout": 3})
+    hierarchies[1]["policy"] = {"switchback": "never"}
+    with pytest.raises(ConfigError) as info:
+        validate(nodes, hierarchies)
+    assert info.value.errors == [
+        "node 'node2', check.timeout: must be less than check.interval (1), not 3",
+        "hierarchy 'web', resource 'vip', params.address: required for kind ip",
+        "hierarchy 'web', resource 'vip', depends_on: dependency cycle vip -> app -> vip",
+        "hierarchy 'erp', policy.switchback: must be one of manual, automatic, not 'never'",
+    ]
+    assert str(info.value) == "; ".join(info.value.errors)
+
+
+def test_without_automatic_failover_a_node_needs_no_fencing():
+    nodes, hierarchies = base()
+    nodes["node2"] = {"mode": "guest", "physical": True}
+    web(hierarchies)["policy"] = {"confirm_failover": True}
+    validate(nodes, hierarchies)
+    web(hierarchies)["policy"] = {"failover": {"max": 0}}
+    validate(nodes, hierarchies)
+
+
+def test_a_vm_may_be_a_guest_node_and_a_host_mode_resource():
+    nodes, hierarchies = base()
+    res(hierarchies, "erp", "db")["params"] = {"uuid": U1}
+    validate(nodes, hierarchies)
+
+
+def test_defaults_are_filled_in():
+    nodes, hierarchies = base()
+    nodes["phys"] = {"mode": "guest", "physical": True}
+    config = validate(nodes, hierarchies)
+    assert config["nodes"]["node1"] == {
+        "mode": "guest", "vm": {"uuid": U1, "moref": None}, "physical": False, "esxi": None,
+        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}}
+    assert config["nodes"]["phys"]["fencing"] == {"method": "none"}
+    assert config["nodes"]["phys"]["vm"] is None
+    assert config["nodes"]["esx1"] == {
+        "mode": "host", "vm": None, "physical": False, "esxi": "esxi-01.lab",
+        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}}
+    w = config["hierarchies"][0]
+    assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
+    assert w["policy"] == {"local_recovery": {"attempts": 3, "window": 300}, "failover": {"max": 2, "window": 3600},
+                           "switchback": "manual", "confirm_failover": False}
+    assert config["hierarchies"][1]["policy"]["switchback"] == "automatic"
+    vip, app = w["resources"]
+    assert vip == {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0", "arp_count": 3},
+                   "depends_on": [], "check": {"interval": 10, "timeout": 5}}
+    assert app["params"] == {"unit": "demo.service", "command": None, "pidfile": None, "workdir": "/", "stop_timeout": 30}
+    assert app["check"] == {"interval": 10, "timeout": 5,
+                            "http": {"url": "http://10.99.0.100:8080/", "expect_status": 200, "expect_body": None, "timeout": 2.0}}
+    assert config["hierarchies"][1]["resources"][0]["params"] == {
+        "uuid": U2, "moref": None, "shutdown_timeout": 120, "tools_timeout": 300}
+
+
+def test_normalised_config_validates_again_unchanged():
+    config = validate(*base())
+    assert validate(config["nodes"], config["hierarchies"]) == config
+
+
+def test_input_is_not_modified():
+    nodes, hierarchies = base()
+    validate(nodes, hierarchies)
+    assert (nodes, hierarchies) == base()
+
+
+def test_hierarchies_not_a_list():
+    assert errors_of(base()[0], {"name": "web"}) == ["vigil_ha_hierarchies: must be a list"]
+
+
+def test_no_hierarchies_is_valid():
+    assert validate(base()[0], None)["hierarchies"] == []
+
+
+def example_config():
+    """(nodes, hierarchies) of docs/examples/cluster, read as Ansible would for group vigil_ha_cluster."""
+    def load(path):
+        with open(os.path.join(EXAMPLE, path)) as f:
+            return yaml.safe_load(f)
+
+    def hosts(group):
+        out = list((group.get("hosts") or {}).keys())
+        for child in (group.get("children") or {}).values():
+            out += hosts(child or {})
+        return out
+
+    names = hosts(load("hosts.yml")["vigil_ha_cluster"])
+    nodes = dict((name, load(os.path.join("host_vars", name + ".yml"))["vigil_ha_node"]) for name in names)
+    return nodes, load(os.path.join("group_vars", "vigil_ha_cluster.yml"))["vigil_ha_hierarchies"]
+
+
+def test_documented_example_validates():
+    nodes, hierarchies = example_config()
+    config = validate(nodes, hierarchies)
+    assert sorted(config["nodes"]) == ["esxi-01.lab", "esxi-02.lab", "esxi-03.lab", "node1", "node2", "node3"]
+    assert [h["name"] for h in config["hierarchies"]] == ["web", "erp"]
+    web_h, erp = config["hierarchies"]
+    assert [r["kind"] for r in web_h["resources"]] == ["ip", "service"]
+    assert "http" in web_h["resources"][1]["check"]
+    assert set(n["node"] for n in web_h["nodes"]) == {"node1", "node2", "node3"}
+    assert set(nodes[n["node"]]["mode"] for n in erp["nodes"]) == {"host"}
+    assert [r["kind"] for r in erp["resources"]] == ["vm", "vm"]
+
+
+def test_documented_example_is_in_the_documentation():
+    with open(os.path.join(ROOT, "docs", "configuration.md")) as f:
+        doc = f.read()
+    with open(os.path.join(EXAMPLE, "group_vars", "vigil_ha_cluster.yml")) as f:
+        group_vars = f.read()
+    assert group_vars.split("---\n", 1)[1].strip() in doc

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""validate_cluster: configuration in, normalised configuration or every error out."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vigil.ha.plugins.modules import validate_cluster
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import base, example_config
+
+
+def run_module(capsys, args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            validate_cluster.main()
+    out = json.loads(capsys.readouterr().out)
+    return exit_info.value.code, out
+
+
+def test_the_documented_example_is_returned_normalised(capsys):
+    nodes, hierarchies = example_config()
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies, _ansible_check_mode=True))
+    assert rc == 0
+    assert out["changed"] is False
+    assert out["start_order"] == {"web": ["web-vip", "web-app"], "erp": ["erp-db", "erp-app"]}
+    assert out["nodes"]["node1"]["check"] == {"interval": 5, "timeout": 2}
+    assert out["hierarchies"][0]["resources"][0]["params"]["arp_count"] == 3
+    assert "errors" not in out
+
+
+def test_every_error_is_reported(capsys):
+    nodes, hierarchies = base()
+    nodes["node3"] = None
+    hierarchies[0]["resources"][0]["params"].pop("address")
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies))
+    assert rc == 1
+    assert out["failed"] is True
+    assert out["errors"] == [
+        "node 'node3', vigil_ha_node: missing (every host of the cluster group is a node)",
+        "hierarchy 'web', resource 'vip', params.address: required for kind ip",
+    ]
+    assert out["msg"] == "cluster configuration refused (2 errors): " + "; ".join(out["errors"])
+    assert "hierarchies" not in out
+
+
+def test_one_error_is_singular(capsys):
+    nodes, hierarchies = base()
+    hierarchies[0]["nodes"].append({"node": "node9", "priority": 9})
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies))
+    assert rc == 1
+    assert out["msg"] == "cluster configuration refused (1 error): hierarchy 'web', node 'node9': not a host of the cluster group"
+
+
+def test_hierarchies_default_to_none(capsys):
+    rc, out = run_module(capsys, dict(nodes=base()[0]))
+    assert rc == 0
+    assert out["hierarchies"] == [] and out["start_order"] == {}
+    assert sorted(out["nodes"]) == ["esx1", "esx2", "node1", "node2"]
