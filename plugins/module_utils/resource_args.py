@@ -28,7 +28,7 @@ def params_errors(kind, params, where):
     errors = []
     if not isinstance(params, dict):
         return ["%s, params: must be a mapping" % where]
-    for key in sorted(set(params) - set(spec["params"])):
+    for key in sorted(set(params) - set(spec["params"]), key=str):
         errors.append("%s, params.%s: unknown key for kind %s (known: %s)" % (
             where, key, kind, ", ".join(sorted(spec["params"]))))
     for key, (expected, default) in spec["params"].items():
@@ -53,7 +53,7 @@ def check_errors(check, where):
     if not isinstance(check, dict):
         return ["%s, check: must be a mapping" % where]
     errors = []
-    for key in sorted(set(check) - set(CHECK_KINDS) - {"interval", "timeout"}):
+    for key in sorted(set(check) - set(CHECK_KINDS) - {"interval", "timeout"}, key=str):
         errors.append("%s, check.%s: unknown key (known: interval, timeout, %s)" % (where, key, ", ".join(CHECK_KINDS)))
     endpoints = [k for k in CHECK_KINDS if check.get(k) is not None]
     if len(endpoints) > 1:

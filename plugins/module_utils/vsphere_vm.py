@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import time
 
-from .vsphere_client import vim, vmodl, _plain
+from .vsphere_client import _plain
+
+try:
+    from pyVmomi import vim, vmodl
+except ImportError:  # pragma: no cover - the module base reports a missing pyVmomi
+    pass
 from .vsphere_errors import VsphereApiError, VsphereNotFoundError, VsphereTimeoutError
 
 VM_STATE_PROPERTIES = (

@@ -17,7 +17,7 @@ description:
     V(tcp) and V(http) (endpoint checks) and V(script) (the user's own
     restore/remove/quick_check/recover scripts). Whole VMs (kind V(vm)) are
     handled on the controller by M(vigil.ha.vm_resource).
-  - Every action is idempotent and returns the resource's state afterwards:
+  - Every action is idempotent and returns the resource's state afterwards,
     V(in_service), V(out_of_service), V(failed) or V(unknown), with reasons.
 author:
   - vigil.ha developers (@vigil-ha)
@@ -37,9 +37,10 @@ options:
     default: {}
   check:
     description:
-      - An endpoint check attached to the resource, C({tcp: {host, port}}) or
-        C({http: {url, expect_status, expect_body}}). After V(start), V(recover)
-        and V(check) it must answer too, or the resource is V(failed).
+      - An endpoint check attached to the resource, a C(tcp) key with the
+        parameters of the tcp kind (host, port), or an C(http) key with those of
+        the http kind (url, expect_status, expect_body). After V(start),
+        V(recover) and V(check) it must answer too, or the resource is V(failed).
       - C(interval) and C(timeout) keys are accepted and ignored here (they pace the watcher).
     type: dict
   action:

@@ -13,7 +13,7 @@ description:
   - The C(vm) kit of vigil.ha. The VM is a resource; the nodes of its
     hierarchy are ESXi hosts, given in priority order in O(hosts).
   - V(start) places the VM on the first healthy host of O(hosts) (or on
-    O(target)): if the host it is registered on stopped responding, the VM is
+    O(target)). If the host it is registered on stopped responding, the VM is
     registered again from its files on the new host, as vSphere HA does; if it
     runs on another host it is relocated. Then it is powered on and the task
     waits for VMware Tools.

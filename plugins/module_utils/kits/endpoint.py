@@ -10,10 +10,10 @@ another resource as its check.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, Kit, Result
 
@@ -56,13 +56,19 @@ class HttpKit(EndpointKit):
 
     def probe(self):
         url = self.params["url"]
+        parts = urllib.parse.urlsplit(url)
+        conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         try:
-            with urllib.request.urlopen(url, timeout=self.params["timeout"]) as resp:
+            # http.client, not urllib: no proxies from the environment, no redirects followed.
+            conn = conn_class(parts.hostname, parts.port, timeout=self.params["timeout"])
+            try:
+                conn.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""))
+                resp = conn.getresponse()
                 status, body = resp.status, resp.read(65536).decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, ""
-        except (OSError, ValueError) as exc:
-            return Result(FAILED, ["%s: %s" % (url, getattr(exc, "reason", None) or exc)])
+            finally:
+                conn.close()
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            return Result(FAILED, ["%s: %s" % (url, exc)])
         if status != self.params["expect_status"]:
             return Result(FAILED, ["%s answered %s, expected %s" % (url, status, self.params["expect_status"])])
         expect = self.params["expect_body"]
