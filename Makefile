@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test unit sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
 
 help:
 	@echo "make demo    - set up, start the lab, show health before and after faults"
@@ -24,10 +24,14 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit sanity integration
+test: setup unit playbooks sanity integration
 
 unit:
 	$(PY) -m pytest -q tests/unit
+
+# Playbooks run as a user runs them (no lab needed).
+playbooks:
+	$(PY) -m pytest -q tests/playbooks
 
 sanity:
 	tools/ansible-test.sh sanity
