@@ -3,22 +3,13 @@
 """validate_cluster: configuration in, normalised configuration or every error out."""
 from __future__ import annotations
 
-import json
-
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.vigil.ha.plugins.modules import validate_cluster
+from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module as run_modules
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import base, example_config
 
 
 def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            validate_cluster.main()
-    out = json.loads(capsys.readouterr().out)
-    return exit_info.value.code, out
+    return run_modules(capsys, validate_cluster.main, args)
 
 
 def test_the_documented_example_is_returned_normalised(capsys):

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereAuthenticationError
 from ansible_collections.vigil.ha.plugins.modules import vm_health_info
+from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module as run_modules
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.inventory_fixture import inventory
 
 CONN = {"hostname": "vc.example", "username": "monitor", "password": "s3cret-canary"}
@@ -50,11 +50,7 @@ def fake_client(monkeypatch):
 
 
 def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            vm_health_info.main()
-    out = json.loads(capsys.readouterr().out)
-    return exit_info.value.code, out
+    return run_modules(capsys, vm_health_info.main, args)
 
 
 def test_reports_selection_in_one_read_and_one_session(capsys):
