@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: plan
+short_description: Compute the ordered steps of a start, stop, switchover, failover or local recovery
+version_added: 0.1.0
+description:
+  - Validates the cluster configuration, then computes the plan for one
+    hierarchy from the state of its resources on each node, the health of the
+    nodes, its owner and generation. The plan is computed once, here; the
+    playbooks only run its steps in order, each on the host it names.
+  - A refused plan is not a failure of this module; it returns
+    C(plan.refused=true) with a C(code) and a C(reason) naming the hierarchy,
+    node or resource, and the playbook decides what to do (usually stop and
+    say why). See the collection's docs/plans.md for the rules and codes.
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  nodes:
+    description: Each node's C(vigil_ha_node), keyed by inventory host name, as for M(vigil.ha.validate_cluster).
+    type: raw
+    required: true
+  hierarchies:
+    description: The cluster's C(vigil_ha_hierarchies), as for M(vigil.ha.validate_cluster).
+    type: raw
+    required: true
+  hierarchy:
+    description: Name of the hierarchy to plan for.
+    type: str
+    required: true
+  action:
+    description: What to plan.
+    type: str
+    required: true
+    choices: [start, stop, switchover, failover, recover]
+  owner:
+    description: The node holding the hierarchy now, if any.
+    type: str
+  generation:
+    description: The hierarchy's generation now.
+    type: int
+    default: 0
+  expected_generation:
+    description: The generation the caller acts on (from an event); a different one is refused as stale.
+    type: int
+  states:
+    description: State of each resource on each node, C({node: {resource: state}}).
+    type: dict
+    default: {}
+  node_health:
+    description:
+      - Health of each node, C({node: health}) with health V(ok), V(maintenance), V(unclean),
+        V(unreachable), V(failed), V(unknown), V(powered_off) or V(fenced). A node not given is V(ok).
+    type: dict
+    default: {}
+  vcenter_reachable:
+    description: Whether fencing through vCenter can be done now.
+    type: bool
+    default: true
+  target:
+    description: Node to start on or move to; chosen by priority when not given.
+    type: str
+  resource:
+    description: The resource to recover (O(action=recover) only).
+    type: str
+  failed_node:
+    description: The node a failover moves away from (default the owner).
+    type: str
+  failovers_used:
+    description: Failovers already made within the policy's failover window.
+    type: int
+    default: 0
+  recoveries_used:
+    description: Local recoveries per resource within the policy's window, C({resource: count}).
+    type: dict
+    default: {}
+  confirmed:
+    description: An operator confirmed the failover.
+    type: bool
+    default: false
+  maintenance:
+    description: The hierarchy is in maintenance; every action is refused.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Computes only; the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+"""
+
+EXAMPLES = r"""
+- name: Plan a switchover of web to node2
+  vigil.ha.plan:
+    nodes: "{{ vigil_ha_nodes }}"
+    hierarchies: "{{ vigil_ha_hierarchies }}"
+    hierarchy: web
+    action: switchover
+    target: node2
+    owner: node1
+    generation: 4
+    states:
+      node1: {web-vip: in_service, web-app: in_service}
+      node2: {web-vip: out_of_service, web-app: out_of_service}
+  register: web_plan
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ web_plan.lines }}"
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (see docs/plans.md); C(steps) in the order to run them.
+  returned: always
+  type: dict
+  sample:
+    hierarchy: web
+    action: switchover
+    refused: false
+    code: null
+    reason: switchover to node2
+    owner_before: node1
+    owner: node2
+    generation_before: 4
+    generation: 5
+    steps:
+      - {host: node1, node: node1, kit: service, resource: web-app, action: stop, generation: 5}
+lines:
+  description: The plan as numbered lines for people.
+  returned: always
+  type: list
+  elements: str
+  sample: ["1. node1: stop web-app (service) [gen 5]"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.ha.plugins.module_utils.plan import make_plan
+from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, load
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            nodes=dict(type="raw", required=True),
+            hierarchies=dict(type="raw", required=True),
+            hierarchy=dict(type="str", required=True),
+            action=dict(type="str", required=True, choices=["start", "stop", "switchover", "failover", "recover"]),
+            owner=dict(type="str"),
+            generation=dict(type="int", default=0),
+            expected_generation=dict(type="int"),
+            states=dict(type="dict", default={}),
+            node_health=dict(type="dict", default={}),
+            vcenter_reachable=dict(type="bool", default=True),
+            target=dict(type="str"),
+            resource=dict(type="str"),
+            failed_node=dict(type="str"),
+            failovers_used=dict(type="int", default=0),
+            recoveries_used=dict(type="dict", default={}),
+            confirmed=dict(type="bool", default=False),
+            maintenance=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        cluster = load(p["nodes"], p["hierarchies"])
+    except ConfigError as exc:
+        module.fail_json(msg="cluster configuration refused: %s" % "; ".join(exc.errors), errors=exc.errors)
+    if p["hierarchy"] not in cluster.hierarchies:
+        module.fail_json(msg="hierarchy: no hierarchy named %r (known: %s)" % (
+            p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
+    hierarchy = cluster.hierarchy(p["hierarchy"])
+    try:
+        plan = make_plan(
+            hierarchy, p["action"], owner=p["owner"], generation=p["generation"], states=p["states"],
+            node_health=p["node_health"], vcenter_reachable=p["vcenter_reachable"], target=p["target"],
+            resource=p["resource"], failed_node=p["failed_node"], expected_generation=p["expected_generation"],
+            failovers_used=p["failovers_used"], recoveries_used=p["recoveries_used"], confirmed=p["confirmed"],
+            maintenance=p["maintenance"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, plan=plan.to_dict(), lines=plan.describe(reasons=True).splitlines())
+
+
+if __name__ == "__main__":
+    main()
