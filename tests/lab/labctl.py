@@ -140,11 +140,50 @@ def write_vars(name, state):
             "lab_nodes_inventory": nodes.INVENTORY,
             "lab_vip": "%s.%d/%d" % (nodes.SUBNET, nodes.VIP_RANGE[0], nodes.PREFIX),
             "lab_demo_app": nodes.DEMO_APP,
+            "lab_cluster_inventory": write_cluster_inventory(name, config),
         })
     path = os.path.join(d, "vcenter.json")
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(lines, f, indent=2)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def write_cluster_inventory(name, config):
+    """A vigil.ha cluster of the lab's nodes, as a user would write it: the
+    hierarchy `web` (virtual IP, the demo application, an http check) on
+    node1 and node2, node3 spare. Nodes name their VMs by UUID and MoRef."""
+    vip = "%s.%d" % (nodes.SUBNET, nodes.VIP_RANGE[0])
+    hosts = {}
+    for node in nodes.nodes_from(config):
+        vm = control(name, "GET", "vms", {"name": node.name})[0]
+        hosts[node.name] = {"ansible_host": node.address,
+                            "vigil_ha_node": {"mode": "guest", "vm": {"uuid": vm["uuid"], "moref": vm["moref"]}}}
+    app = "/usr/bin/python3 %s --data-dir ${VIGIL_LAB_NODE_DIR}/web" % nodes.DEMO_APP
+    inventory = {"vigil_ha_cluster": {"hosts": hosts, "vars": {
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": nodes.SSH_KEY,
+        "ansible_ssh_common_args": " ".join(nodes.SSH_OPTIONS),
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "vigil_ha_hierarchies": [{
+            "name": "web",
+            "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}],
+            "policy": {"local_recovery": {"attempts": 2, "window": 300}, "failover": {"max": 3, "window": 3600},
+                       "switchback": "manual", "confirm_failover": False},
+            "resources": [
+                {"name": "web-vip", "kind": "ip", "params": {"address": "%s/%d" % (vip, nodes.PREFIX),
+                                                             "interface": "eth0"}},
+                {"name": "web-app", "kind": "service", "depends_on": ["web-vip"],
+                 "params": {"command": app, "pidfile": "${VIGIL_LAB_NODE_DIR}/web-app.pid", "stop_timeout": 10},
+                 "check": {"interval": 3, "timeout": 2, "http": {"url": "http://%s:%d/" % (vip, nodes.APP_PORT)}}},
+            ],
+        }],
+    }}}
+    path = os.path.join(lab_dir(name), "cluster.yml")
+    with open(path + ".tmp", "w") as f:
+        f.write("# Written by tests/lab/labctl.py: the lab's vigil.ha cluster.\n")
+        json.dump(inventory, f, indent=2)  # JSON is YAML
     os.replace(path + ".tmp", path)
     return path
 

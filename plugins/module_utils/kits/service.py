@@ -52,7 +52,8 @@ class ServiceKit(Kit):
 
     @property
     def pidfile(self):
-        return self.params["pidfile"] or "/run/vigil-ha/%s.pid" % self.name
+        # $VARS of the node expand, so one hierarchy can name per-node paths.
+        return os.path.expandvars(self.params["pidfile"] or "/run/vigil-ha/%s.pid" % self.name)
 
     def _pid(self):
         try:
@@ -89,7 +90,7 @@ class ServiceKit(Kit):
         log = os.path.splitext(self.pidfile)[0] + ".log"
         with open(log, "ab") as out, open(os.devnull, "rb") as devnull:
             # A session of its own: the process outlives the module and its SSH session.
-            proc = subprocess.Popen(["/bin/sh", "-c", "exec " + self.params["command"]], cwd=self.params["workdir"],
+            proc = subprocess.Popen(["/bin/sh", "-c", "exec " + self.params["command"]], cwd=os.path.expandvars(self.params["workdir"]),
                                     stdin=devnull, stdout=out, stderr=out, start_new_session=True, close_fds=True)
         with open(self.pidfile + ".tmp", "w") as f:
             f.write("%d\n" % proc.pid)
