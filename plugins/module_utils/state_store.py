@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Owner and generation of each hierarchy, kept in vCenter (plain Python).
+
+Where: custom attributes of vCenter's root folder (Folder type), so that
+they exist once per vCenter whatever its datacenters, need no extra option to
+locate, and are visible to administrators (vSphere Client, ``govc fields.ls``,
+PowerCLI ``Get-Annotation``):
+
+``vigil.ha.hierarchy.<name>``
+    ``owner=node2;generation=5;since=2026-01-02T03:04:05Z``, the whole state
+    in one value so that owner and generation can never be seen half
+    written, and read with one call.
+``vigil.ha.transition.<name>.from.<N>``
+    exists only while generation N is being replaced: the claim that makes a
+    write a compare-and-set across controllers (below).
+
+A write carries the generation it expects to replace. It is refused,
+nothing written, when vCenter holds another generation (a stale or
+duplicate step). vCenter has no compare-and-set on a value, but it refuses
+a second custom attribute definition of the same name atomically; so:
+
+1. read; refuse when the generation is not the expected one;
+2. claim: define ``vigil.ha.transition.<name>.from.<expected>``; a second
+   writer racing from the same generation gets DuplicateName and is refused;
+3. read again: a writer that read long ago (before an earlier transition
+   cleaned its claim up) sees the newer generation, drops its claim and is
+   refused;
+4. record the new state as the claim's value (a roll-forward point: from
+   now on readers see the new state even if step 5 never happens);
+5. write ``vigil.ha.hierarchy.<name>``;
+6. remove the claims of older generations, then post an event on the root
+   folder naming hierarchy, owners, generations and reason.
+
+A claim without a value means a write is under way or died between steps 2
+and 4; until an administrator removes that custom attribute every write is
+refused (it is never guessed away).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from .validation import NAME_RE
+
+STATE_PREFIX = "vigil.ha.hierarchy."
+CLAIM_PREFIX = "vigil.ha.transition."
+EVENT_PREFIX = "vigil.ha hierarchy "
+MAX_NAME = 100
+MAX_REASON = 400
+MAX_CHAIN = 1000
+
+
+class StateError(Exception):
+    """Base of the errors of the state store; ``to_dict`` gives module results."""
+
+    kind = "state"
+
+    def __init__(self, message, **details):
+        super(StateError, self).__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self):
+        return dict(self.details, error=self.kind, msg=self.message)
+
+
+class StateInputError(StateError):
+    """A bad argument; ``field`` names it. Nothing was read or written."""
+
+    kind = "invalid"
+
+
+class StateCorruptError(StateError):
+    """A custom attribute holds something that is not a state."""
+
+    kind = "corrupt"
+
+
+class StaleGenerationError(StateError):
+    """vCenter holds another generation than the one expected: nothing written."""
+
+    kind = "stale"
+
+
+class TransitionPendingError(StaleGenerationError):
+    """A transition from the current generation is under way or was interrupted."""
+
+    kind = "pending"
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_hierarchy(name):
+    if not isinstance(name, str) or not name:
+        raise StateInputError("hierarchy: required", field="hierarchy")
+    if len(name) > MAX_NAME or not NAME_RE.match(name):
+        raise StateInputError(
+            "hierarchy: must be letters, digits, '.', '_' or '-', starting with a letter or digit, "
+            "at most %d characters, not %r" % (MAX_NAME, name), field="hierarchy")
+    return name
+
+
+def check_owner(owner):
+    """A node name, or None/'' for "in service nowhere"."""
+    if owner is None or owner == "":
+        return None
+    if not isinstance(owner, str) or len(owner) > 255 or not NAME_RE.match(owner):
+        raise StateInputError(
+            "owner: must be a node name (letters, digits, '.', '_' or '-', starting with a letter or digit) "
+            "or empty for none, not %r" % (owner,), field="owner")
+    return owner
+
+
+def _check_int(value, field, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise StateInputError("%s: must be an integer of at least %d, not %r" % (field, minimum, value), field=field)
+    return value
+
+
+def format_value(owner, generation, since):
+    return "owner=%s;generation=%d;since=%s" % (owner or "", generation, since)
+
+
+def parse_value(text, where):
+    """``{"owner", "generation", "since"}`` from a custom attribute's value."""
+    items = {}
+    for part in (text or "").split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            items[k.strip()] = v.strip()
+    generation = items.get("generation", "")
+    if not re.match(r"^\d+$", generation):
+        raise StateCorruptError(
+            "custom attribute %s holds %r, not owner=NODE;generation=N;since=TIME: fix or remove it in vCenter"
+            % (where, text), field=where)
+    return {"owner": items.get("owner") or None, "generation": int(generation), "since": items.get("since") or None}
+
+
+def state_field(hierarchy):
+    return STATE_PREFIX + hierarchy
+
+
+def claim_field(hierarchy, generation):
+    return "%s%s.from.%d" % (CLAIM_PREFIX, hierarchy, generation)
+
+
+def claims(fields, hierarchy):
+    """``{generation: key}`` of the claims of this hierarchy among the field definitions."""
+    prefix = "%s%s.from." % (CLAIM_PREFIX, hierarchy)
+    out = {}
+    for name, key in fields.items():
+        rest = name[len(prefix):] if name.startswith(prefix) else ""
+        if rest.isdigit():
+            out[int(rest)] = key
+    return out
+
+
+def effective(snapshot, hierarchy):
+    """The state of ``hierarchy`` in a snapshot of the root folder's attributes (pure)."""
+    fields, values = snapshot["fields"], snapshot["values"]
+    name = state_field(hierarchy)
+    value = values.get(fields.get(name))
+    state = parse_value(value, name) if value else {"owner": None, "generation": 0, "since": None}
+    state.update(hierarchy=hierarchy, field=name, source="attribute" if value else "none", pending=None)
+    for dummy in range(MAX_CHAIN):
+        claim = claim_field(hierarchy, state["generation"])
+        key = fields.get(claim)
+        if key is None:
+            break
+        value = values.get(key)
+        if not value:
+            state["pending"] = {"field": claim, "key": key, "from": state["generation"]}
+            break
+        nxt = parse_value(value, claim)
+        if nxt["generation"] <= state["generation"]:
+            raise StateCorruptError("custom attribute %s holds generation %d, not more than %d: remove it in vCenter"
+                                    % (claim, nxt["generation"], state["generation"]), field=claim)
+        state.update(nxt, source="transition")
+    return state
+
+
+def public(state):
+    return dict((k, state[k]) for k in ("hierarchy", "owner", "generation", "since"))
+
+
+def event_message(hierarchy, before, after, reason):
+    message = "%s%s: owner %s -> %s, generation %d -> %d" % (
+        EVENT_PREFIX, hierarchy, before["owner"] or "none", after["owner"] or "none",
+        before["generation"], after["generation"])
+    if reason:
+        reason = " ".join(str(reason).split())
+        message += "; reason: %s" % (reason[:MAX_REASON] + ("..." if len(reason) > MAX_REASON else ""))
+    return message
+
+
+class StateStore(object):
+    """Hierarchy state over ``RootAnnotations`` (vsphere_state.py) or a fake of it."""
+
+    def __init__(self, annotations, clock=utc_now):
+        self.ann = annotations
+        self.clock = clock
+
+    def read(self, hierarchy):
+        check_hierarchy(hierarchy)
+        return effective(self.ann.read(), hierarchy)
+
+    def events(self, hierarchy, limit=20):
+        check_hierarchy(hierarchy)
+        return self.ann.query_events("%s%s:" % (EVENT_PREFIX, hierarchy), limit)
+
+    def set(self, hierarchy, owner, generation, expected_generation, reason=None, check_mode=False):
+        """Compare-and-set; returns ``{"changed", "before", "after", "event", "warnings"}``.
+
+        Raises ``StaleGenerationError`` (nothing written) when vCenter's
+        generation is not ``expected_generation``; a repeat of the write that
+        already happened is not stale but unchanged.
+        """
+        check_hierarchy(hierarchy)
+        owner = check_owner(owner)
+        _check_int(expected_generation, "expected_generation", 0)
+        _check_int(generation, "generation", 1)
+        if generation <= expected_generation:
+            raise StateInputError("generation: must be greater than expected_generation (%d), not %d"
+                                  % (expected_generation, generation), field="generation")
+        current = effective(self.ann.read(), hierarchy)
+        wanted = {"hierarchy": hierarchy, "owner": owner, "generation": generation}
+        if current["generation"] == generation and current["owner"] == owner and not current["pending"]:
+            return {"changed": False, "before": public(current), "after": public(current), "event": None,
+                    "warnings": [], "msg": "hierarchy %s is already owned by %s at generation %d"
+                    % (hierarchy, owner or "none", generation)}
+        self._refuse_unless(current, hierarchy, expected_generation)
+        after = dict(wanted, since=self.clock())
+        message = event_message(hierarchy, current, after, reason)
+        if check_mode:
+            return {"changed": True, "before": public(current), "after": after, "event": message, "warnings": [],
+                    "msg": "would set hierarchy %s: %s" % (hierarchy, message[len(EVENT_PREFIX) + len(hierarchy) + 2:])}
+        value = format_value(owner, generation, after["since"])
+        claim = claim_field(hierarchy, expected_generation)
+        claim_key = self.ann.add_field(claim)
+        if claim_key is None:
+            self._refuse_unless(effective(self.ann.read(), hierarchy), hierarchy, expected_generation, raced=True)
+            raise TransitionPendingError(
+                "hierarchy %s: another run is moving it from generation %d (custom attribute %s exists); nothing written"
+                % (hierarchy, expected_generation, claim), current=public(current), stale=True, field=claim)
+        valued = False
+        try:
+            snapshot = self.ann.read()
+            now = effective(snapshot, hierarchy)
+            if now["generation"] != expected_generation or (now["pending"] or {}).get("key") != claim_key:
+                self.ann.remove_field(claim_key)
+                self._refuse_unless(now, hierarchy, expected_generation, raced=True)
+                raise TransitionPendingError(
+                    "hierarchy %s: the claim %s changed under this run; nothing written" % (hierarchy, claim),
+                    current=public(now), stale=True, field=claim)
+            self.ann.set_field(claim_key, value)
+            valued = True
+            key = snapshot["fields"].get(state_field(hierarchy))
+            if key is None:
+                key = self.ann.add_field(state_field(hierarchy))
+                if key is None:  # defined meanwhile by another writer of another generation
+                    key = self.ann.read()["fields"][state_field(hierarchy)]
+            self.ann.set_field(key, value)
+        except Exception:
+            if not valued:
+                try:
+                    self.ann.remove_field(claim_key)
+                except Exception:  # pylint: disable=broad-except
+                    pass  # vCenter gone: the claim stays and is reported as pending
+            raise
+        warnings = []
+        fields = self.ann.read()["fields"]
+        for gen, key in sorted(claims(fields, hierarchy).items()):
+            if gen < generation:
+                try:
+                    self.ann.remove_field(key)
+                except Exception as exc:  # pylint: disable=broad-except
+                    warnings.append("state written; claim %s not removed: %s" % (claim_field(hierarchy, gen), exc))
+        try:
+            self.ann.post_event(message)
+        except Exception as exc:  # pylint: disable=broad-except
+            warnings.append("state written; event not posted in vCenter: %s" % exc)
+            message = None
+        return {"changed": True, "before": public(current), "after": after, "event": message, "warnings": warnings,
+                "msg": "hierarchy %s: owner %s, generation %d" % (hierarchy, owner or "none", generation)}
+
+    @staticmethod
+    def _refuse_unless(current, hierarchy, expected, raced=False):
+        if current["pending"] and current["generation"] == expected and not raced:
+            raise TransitionPendingError(
+                "hierarchy %s: a transition from generation %d is under way or was interrupted (custom attribute %s "
+                "has no value); nothing written. If no other run is active, remove that custom attribute in vCenter"
+                % (hierarchy, current["generation"], current["pending"]["field"]),
+                current=public(current), stale=True, field=current["pending"]["field"])
+        if current["generation"] != expected:
+            raise StaleGenerationError(
+                "hierarchy %s: vCenter holds generation %d (owner %s), not the expected %d%s; nothing written"
+                % (hierarchy, current["generation"], current["owner"] or "none", expected,
+                   ": another run moved it first" if raced else ""),
+                current=public(current), stale=True, field="expected_generation")

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fence
+short_description: Fence a node by powering its VM off through vCenter, and verify it
+version_added: 0.1.0
+description:
+  - Makes sure a node stopped serving before its hierarchies start elsewhere
+    (fencing method V(vcenter_poweroff)). The node's VM, named by O(uuid) or
+    O(moref), is powered off through vCenter (a hard power-off, not a guest
+    shutdown), then its power state is read again; only V(poweredOff)
+    reported by vCenter for a VM on a connected host counts as fenced.
+  - A VM that is already powered off is fenced without a change.
+  - A VM whose ESXi host does not respond (or is disconnected), or which is
+    itself disconnected, orphaned or inaccessible in vCenter, cannot be fenced
+    through vCenter; the power state vCenter shows for it is only its last
+    knowledge. The task then fails with RV(fenced=false) and a message that
+    says so; fence the node another way (power off the host, IPMI, storage
+    or network isolation) or confirm by hand. It never reports success.
+  - When vCenter cannot be reached, or the power-off cannot be verified within
+    O(fence_timeout), the task fails with RV(fenced=false).
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  uuid:
+    description:
+      - BIOS UUID (C(config.uuid)) or instance UUID of the node's VM.
+      - One of O(uuid) and O(moref) is required.
+    type: str
+  moref:
+    description: Managed object reference of the node's VM, such as V(vm-42).
+    type: str
+  name:
+    description: Name of the node, used in messages only (a VM is never looked up by name).
+    type: str
+  fence_timeout:
+    description:
+      - Seconds, from 1 to 900, for the power-off task and its verification together.
+      - Each call to vCenter is bounded by O(timeout) in addition.
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - vigil.ha.vcenter
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the VM and its host and says whether it would power the VM off; changes nothing.
+      - A VM that cannot be fenced fails in check mode too.
+  diff_mode:
+    support: full
+    details: The VM's power state before and after.
+  platform:
+    platforms: all
+notes:
+  - Power-off is abrupt on purpose; stop the hierarchy cleanly first when the node still answers.
+  - The lab's simulator lets a VM on a failed host be powered off; vCenter does not. This module
+    never tries it, it refuses before acting.
+seealso:
+  - module: vigil.ha.hierarchy_state
+"""
+
+EXAMPLES = r"""
+- name: Fence node1 before its hierarchies start on node2
+  vigil.ha.fence:
+    name: node1
+    uuid: "{{ hostvars['node1'].vigil_ha_node.vm.uuid }}"
+  register: fenced
+
+- name: Ask for an operator when the node could not be fenced
+  vigil.ha.fence:
+    name: node1
+    moref: vm-42
+    fence_timeout: 120
+  register: fence_result
+  ignore_errors: true
+
+- name: Stop here unless fenced
+  ansible.builtin.fail:
+    msg: "{{ fence_result.msg }}"
+  when: not fence_result.fenced
+"""
+
+RETURN = r"""
+fenced:
+  description:
+    - Whether the VM is powered off as verified by reading it again through vCenter.
+    - V(false) in check mode when it would be powered off, and on every failure.
+  returned: always
+  type: bool
+  sample: true
+power_state:
+  description: The VM's power state as vCenter last reported it (V(null) when it could not be read).
+  returned: always
+  type: str
+  sample: poweredOff
+host:
+  description: Name of the ESXi host the VM is registered on.
+  returned: always
+  type: str
+  sample: esxi-01.example.com
+moref:
+  description: Managed object reference of the VM.
+  returned: always
+  type: str
+  sample: vm-42
+name:
+  description: O(name) as given.
+  returned: always
+  type: str
+  sample: node1
+diff:
+  description: The power state before and after.
+  returned: when diff mode is on and the VM was reached
+  type: dict
+  sample: {before: {power_state: poweredOn}, after: {power_state: poweredOff}}
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vigil.ha.plugins.module_utils.fencing import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import client_from_module, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
+
+
+def main():
+    spec = vcenter_argument_spec()
+    spec.update(
+        uuid=dict(type="str"),
+        moref=dict(type="str"),
+        name=dict(type="str"),
+        fence_timeout=dict(type="int", default=60),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_one_of=[("uuid", "moref")], mutually_exclusive=[("uuid", "moref")])
+    p = module.params
+    base = dict(changed=False, fenced=False, power_state=None, host=None, moref=p["moref"], name=p["name"])
+    if not 1 <= p["fence_timeout"] <= MAX_TIMEOUT:
+        module.fail_json(msg="fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
+                         field="fence_timeout", **base)
+    if p["timeout"] <= 0:
+        module.fail_json(msg="timeout: must be a positive number of seconds, not %s" % p["timeout"], field="timeout",
+                         **base)
+    if not HAS_PYVMOMI:
+        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR), **base)
+    try:
+        with client_from_module(module) as client:
+            result = Fencer(VmOperations(client)).fence(
+                uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
+                check_mode=module.check_mode)
+    except Exception as exc:  # pylint: disable=broad-except
+        error = fence_error_from(exc, name=p["name"], moref=p["moref"])
+        failure = dict(base)
+        failure.update(error.to_dict())
+        if not isinstance(exc, FenceError) and not error.result.get("error"):
+            failure["exception"] = traceback.format_exc()
+        module.fail_json(**failure)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

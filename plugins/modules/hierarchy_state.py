@@ -1,0 +1,253 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hierarchy_state
+short_description: Read or compare-and-set the owner and generation of a hierarchy, kept in vCenter
+version_added: 0.1.0
+description:
+  - The node that owns a hierarchy and the hierarchy's generation live in
+    vCenter, as the custom attribute C(vigil.ha.hierarchy.<hierarchy>) of the
+    root folder, holding C(owner=NODE;generation=N;since=TIME), so that every
+    controller sees the same state and administrators can read it.
+  - V(get) reads it with one call. A hierarchy never set has generation V(0)
+    and no owner.
+  - V(set) is a compare-and-set. It writes O(owner) and O(generation) only if
+    vCenter still holds O(expected_generation); otherwise nothing is written and
+    the result says RV(stale=true) (a stale or duplicate step, or another run
+    that moved the hierarchy first). Two controllers racing from the same
+    generation cannot both win; the loser is refused the same way. Repeating
+    a write that already happened changes nothing and is not stale.
+  - Every change is posted to vCenter's event log as a user event on the root
+    folder, naming the hierarchy, the owners, the generations and O(reason).
+  - See C(docs/state.md) for the protocol, and for the custom attribute
+    C(vigil.ha.transition.<hierarchy>.from.<N>) that exists while a write is
+    under way.
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  hierarchy:
+    description: Name of the hierarchy (letters, digits, V(.), V(_) or V(-), starting with a letter or digit).
+    type: str
+    required: true
+  action:
+    description: Read the state, or compare-and-set it.
+    type: str
+    choices: [get, set]
+    default: get
+  owner:
+    description:
+      - With O(action=set), the node that owns the hierarchy from now on; an
+        empty string means in service on no node.
+    type: str
+  generation:
+    description:
+      - With O(action=set), the new generation; greater than O(expected_generation).
+    type: int
+  expected_generation:
+    description:
+      - With O(action=set), the generation this step was planned from (V(0) for a
+        hierarchy never set). Nothing is written unless vCenter holds it.
+    type: int
+  reason:
+    description: With O(action=set), why, for the event posted in vCenter (at most 400 characters kept).
+    type: str
+  fail_on_stale:
+    description:
+      - Fail the task when the write is refused as stale. With V(false) the
+        task succeeds with RV(stale=true) and C(changed=false), for playbooks
+        that end quietly on a duplicate event.
+    type: bool
+    default: true
+  events:
+    description: Also return the latest this many events of this hierarchy from vCenter's event log (0 to 1000).
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - vigil.ha.vcenter
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads and says whether the write would happen or be refused as stale; writes nothing, posts no event.
+  diff_mode:
+    support: full
+    details: Owner and generation before and after a write.
+  platform:
+    platforms: all
+notes:
+  - Needs vCenter (custom attributes and the event log do not exist on a lone ESXi host), and the
+    privileges Global.Manage custom attributes, Global.Set custom attribute and Global.Log event.
+seealso:
+  - module: vigil.ha.hierarchy_lock
+  - module: vigil.ha.ledger
+"""
+
+EXAMPLES = r"""
+- name: Read the state of hierarchy app1
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+  register: app1
+
+- name: Move app1 to node2, unless another run moved it meanwhile
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+    action: set
+    owner: node2
+    generation: "{{ app1.generation + 1 }}"
+    expected_generation: "{{ app1.generation }}"
+    reason: "failover: node1 heartbeat lost"
+
+- name: A duplicate event ends quietly
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+    action: set
+    owner: node2
+    generation: 7
+    expected_generation: 6
+    fail_on_stale: false
+  register: moved
+
+- name: Stop when stale
+  ansible.builtin.meta: end_play
+  when: moved.stale
+"""
+
+RETURN = r"""
+hierarchy:
+  description: The hierarchy.
+  returned: always
+  type: str
+  sample: app1
+owner:
+  description:
+    - Owner in vCenter after the task (V(null) for none). When stale, the owner vCenter holds.
+  returned: success or stale
+  type: str
+  sample: node2
+generation:
+  description: Generation in vCenter after the task (V(0) when never set). When stale, the one vCenter holds.
+  returned: success or stale
+  type: int
+  sample: 7
+since:
+  description: When the owner was set, UTC, as written by the controller that set it.
+  returned: success or stale
+  type: str
+  sample: "2026-01-02T03:04:05Z"
+stale:
+  description: Whether a write was refused because vCenter holds another generation (nothing written).
+  returned: always
+  type: bool
+  sample: false
+pending:
+  description:
+    - A write under way or interrupted (its custom attribute holds no value yet), or V(null).
+  returned: with O(action=get)
+  type: dict
+  sample: {field: vigil.ha.transition.app1.from.6, from: 6}
+event:
+  description: The message posted to vCenter's event log (the would-be message in check mode).
+  returned: with O(action=set) when changed
+  type: str
+  sample: "vigil.ha hierarchy app1: owner node1 -> node2, generation 6 -> 7; reason: failover"
+events:
+  description: With O(events), the latest events of this hierarchy, newest first.
+  returned: when O(events) > 0
+  type: list
+  elements: dict
+  sample: [{key: 52, time: "2026-01-02T03:04:05+00:00", user: admin, message: "vigil.ha hierarchy app1: ..."}]
+diff:
+  description: Owner and generation before and after.
+  returned: with O(action=set) in diff mode
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
+    StaleGenerationError,
+    StateError,
+    StateStore,
+    check_hierarchy,
+    check_owner,
+)
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import client_from_module, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import MAX_EVENTS, RootAnnotations
+
+
+def _state(state):
+    return dict((k, state.get(k)) for k in ("owner", "generation", "since"))
+
+
+def main():
+    spec = vcenter_argument_spec()
+    spec.update(
+        hierarchy=dict(type="str", required=True),
+        action=dict(type="str", choices=["get", "set"], default="get"),
+        owner=dict(type="str"),
+        generation=dict(type="int"),
+        expected_generation=dict(type="int"),
+        reason=dict(type="str"),
+        fail_on_stale=dict(type="bool", default=True),
+        events=dict(type="int", default=0),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_if=[("action", "set", ("owner", "generation", "expected_generation"))])
+    p = module.params
+    out = dict(changed=False, hierarchy=p["hierarchy"], stale=False)
+    try:
+        check_hierarchy(p["hierarchy"])
+        if p["action"] == "set":
+            check_owner(p["owner"])
+    except StateError as exc:
+        module.fail_json(**dict(out, **exc.to_dict()))
+    if not 0 <= p["events"] <= MAX_EVENTS:
+        module.fail_json(msg="events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events", **out)
+    if not HAS_PYVMOMI:
+        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR), **out)
+    failure = None
+    try:
+        with client_from_module(module) as client:
+            store = StateStore(RootAnnotations(client))
+            if p["action"] == "get":
+                state = store.read(p["hierarchy"])
+                out.update(_state(state), pending=state["pending"] and dict(
+                    (k, state["pending"][k]) for k in ("field", "from")))
+            else:
+                try:
+                    done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],
+                                     reason=p["reason"], check_mode=module.check_mode)
+                except StaleGenerationError as exc:
+                    out.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind)
+                    out["msg"] = exc.message
+                    failure = p["fail_on_stale"]
+                else:
+                    out.update(_state(done["after"]), changed=done["changed"], msg=done["msg"])
+                    if done["changed"]:
+                        out["event"] = done["event"]
+                    for warning in done["warnings"]:
+                        module.warn(warning)
+                    if module._diff:
+                        out["diff"] = {"before": _state(done["before"]), "after": _state(done["after"])}
+            if p["events"]:
+                out["events"] = store.events(p["hierarchy"], p["events"])
+    except (StateError, VsphereError) as exc:
+        module.fail_json(**dict(out, **exc.to_dict()))
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(), **out)
+    if failure:
+        module.fail_json(**out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()

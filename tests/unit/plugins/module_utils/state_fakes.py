@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fake of RootAnnotations (vsphere_state.py): vCenter's custom attributes and events, in memory."""
+from __future__ import annotations
+
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+
+
+class FakeVcenter(object):
+    """The shared server side: field definitions, values on the root folder, the event log."""
+
+    def __init__(self):
+        self.fields = {}  # name -> key
+        self.values = {}  # key -> value
+        self.events = []
+        self.next_key = 100
+        self.calls = []
+        self.down = False
+
+
+class FakeAnnotations(object):
+    """One client's view. ``hooks[method]`` runs before that method (to interleave another writer)."""
+
+    def __init__(self, vc=None):
+        self.vc = vc or FakeVcenter()
+        self.hooks = {}
+
+    def _enter(self, method, *args):
+        self.vc.calls.append((method,) + args)
+        hook = self.hooks.pop(method, None)
+        if hook:
+            hook()
+        if self.vc.down:
+            raise VsphereConnectionError("%s: lost vCenter vc:443: refused" % method)
+
+    def read(self):
+        self._enter("read")
+        return {"fields": dict(self.vc.fields), "values": dict(self.vc.values)}
+
+    def add_field(self, name):
+        self._enter("add_field", name)
+        if name in self.vc.fields:
+            return None
+        self.vc.next_key += 1
+        self.vc.fields[name] = self.vc.next_key
+        return self.vc.next_key
+
+    def set_field(self, key, value):
+        self._enter("set_field", key, value)
+        assert key in self.vc.fields.values(), "SetField on an undefined key %s" % key
+        self.vc.values[key] = value
+
+    def remove_field(self, key):
+        self._enter("remove_field", key)
+        for name, k in list(self.vc.fields.items()):
+            if k == key:
+                del self.vc.fields[name]
+                self.vc.values.pop(key, None)
+                return True
+        return False
+
+    def post_event(self, message):
+        self._enter("post_event", message)
+        self.vc.events.append({"key": len(self.vc.events) + 1, "time": "t", "user": "u", "message": message})
+
+    def query_events(self, prefix, limit=100):
+        self._enter("query_events", prefix)
+        return [e for e in reversed(self.vc.events) if e["message"].startswith(prefix)][:limit]
+
+    def writes(self):
+        return [c for c in self.vc.calls if c[0] in ("add_field", "set_field", "remove_field", "post_event")]
