@@ -49,12 +49,12 @@ options:
     description: The generation the caller acts on (from an event); a different one is refused as stale.
     type: int
   states:
-    description: State of each resource on each node, C({node: {resource: state}}).
+    description: State of each resource on each node, a dict of dicts (node, then resource, to state).
     type: dict
     default: {}
   node_health:
     description:
-      - Health of each node, C({node: health}) with health V(ok), V(maintenance), V(unclean),
+      - Health of each node, a dict of node to health, one of V(ok), V(maintenance), V(unclean),
         V(unreachable), V(failed), V(unknown), V(powered_off) or V(fenced). A node not given is V(ok).
     type: dict
     default: {}
@@ -76,7 +76,7 @@ options:
     type: int
     default: 0
   recoveries_used:
-    description: Local recoveries per resource within the policy's window, C({resource: count}).
+    description: Local recoveries per resource within the policy's window, a dict of resource to count.
     type: dict
     default: {}
   confirmed:

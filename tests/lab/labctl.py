@@ -175,7 +175,7 @@ def write_cluster_inventory(name, config):
                 {"name": "web-vip", "kind": "ip", "params": {"address": "%s/%d" % (vip, nodes.PREFIX),
                                                              "interface": "eth0"}},
                 {"name": "web-app", "kind": "service", "depends_on": ["web-vip"],
-                 "params": {"command": app, "pidfile": "${VIGIL_LAB_NODE_DIR}/web-app.pid", "stop_timeout": 10},
+                 "params": {"command": app, "pidfile": "${VIGIL_LAB_NODE_RUN}/web-app.pid", "stop_timeout": 10},
                  "check": {"interval": 3, "timeout": 2, "http": {"url": "http://%s:%d/" % (vip, nodes.APP_PORT)}}},
             ],
         }],

@@ -29,6 +29,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -138,6 +139,7 @@ class Node:
         self.veth = VETH_PREFIX + name
         self.dir = os.path.join(NODES_DIR, name)
         self.data = os.path.join(self.dir, "data")
+        self.run = os.path.join(self.dir, "run")  # the node's /run: emptied at every boot
         self.sshd_config = os.path.join(self.dir, "sshd_config")
         self.host_key = os.path.join(self.dir, "ssh_host_ed25519_key")
         self.authorized_keys = os.path.join(self.dir, "authorized_keys")
@@ -264,7 +266,7 @@ def sshd_config(node):
         "ClientAliveInterval 5",
         "ClientAliveCountMax 3",
         "Subsystem sftp internal-sftp",
-        "SetEnv VIGIL_LAB_NODE=%s VIGIL_LAB_NODE_DIR=%s" % (node.name, node.data),
+        "SetEnv VIGIL_LAB_NODE=%s VIGIL_LAB_NODE_DIR=%s VIGIL_LAB_NODE_RUN=%s" % (node.name, node.data, node.run),
         "",
     ])
 
@@ -346,6 +348,8 @@ def start_sshd(node, timeout=10.0):
 def boot(node):
     """A fresh boot: nothing runs, only the node's own address, link up, sshd."""
     signal_all(node.ns, signal.SIGKILL)
+    shutil.rmtree(node.run, ignore_errors=True)  # like /run, pid files do not survive a boot
+    os.makedirs(node.run)
     ip("-n", node.ns, "addr", "flush", "dev", "eth0")
     ip("-n", node.ns, "addr", "add", "%s/%d" % (node.address, PREFIX), "dev", "eth0")
     link(node, True)
@@ -368,6 +372,7 @@ def set_power(node, state):
 
 def ensure_node(node, powered_on):
     """Create or repair a node; 'reused' when it was healthy already."""
+    os.makedirs(node.run, exist_ok=True)
     with node.lock():
         changed = node_files(node)
         done = ensure_links(node)

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: observations
+short_description: Turn node checks and VM health into the inputs of vigil.ha.plan
+version_added: 0.1.0
+description:
+  - Takes the validated hierarchy, the registered loop of
+    M(vigil.ha.app_health_info) over its nodes (unreachable nodes included)
+    and the result of M(vigil.ha.vm_health_info) on the nodes' VMs, and
+    returns C(states), C(node_health), C(vcenter_reachable) and C(vms) for M(vigil.ha.plan).
+  - A node that could not be reached is V(unreachable); a node whose VM is
+    powered off is V(powered_off); a node whose VM vCenter cannot see is V(unknown).
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  _input:
+    description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
+    type: dict
+    required: true
+  nodes:
+    description: The validated nodes, keyed by name.
+    type: dict
+    required: true
+  node_checks:
+    description: The registered loop of app_health_info, one result per node.
+    type: dict
+    required: true
+  vm_health:
+    description: The registered vm_health_info result (may be failed).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Planner inputs
+  ansible.builtin.set_fact:
+    observed: "{{ hierarchy | vigil.ha.observations(config.nodes, node_checks, vm_health) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(states), C(node_health), C(vcenter_reachable) and C(vms) (power state, host, MoRef per node).
+  type: dict
+"""
+
+from ansible_collections.vigil.ha.plugins.module_utils.observe import observations
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"observations": observations}

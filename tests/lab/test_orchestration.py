@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""start, switchover, failover and stop of the lab's hierarchy `web`, run as
+an operator runs them: ansible-playbook vigil.ha.<name> with the cluster
+inventory. What is asserted is what a user checks: who answers on the
+virtual IP, the generation, and what the run said."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB = os.path.join(REPO, ".lab", "default")
+VIP_URL = "http://10.99.0.100:8080/"
+
+
+def playbook(name, *extra):
+    cmd = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha." + name,
+           "-i", os.path.join(LAB, "cluster.yml"), "-e", "@" + os.path.join(LAB, "vcenter.json"),
+           "-e", "hierarchy=web"] + list(extra)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).replace("''", "'").split())
+
+
+def where(out):
+    found = re.findall(r"web is in service on (\S+) \(generation (\d+)\)", out)
+    assert found, out
+    return found[-1][0], int(found[-1][1])
+
+
+def vip_answer():
+    try:
+        with urllib.request.urlopen(VIP_URL, timeout=3) as resp:
+            return resp.read().decode().strip()
+    except OSError:
+        return None
+
+
+def until(predicate, seconds=10):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.fixture
+def web(control):
+    """`web` in service on node1, every VM on; all of it put back afterwards."""
+    for node in ("node1", "node2"):
+        control("vms/%s/poweron" % node)
+    control("vcenter/start")
+    rc, out = playbook("start", "-e", "target=node1")
+    if rc != 0 or where(out)[0] != "node1":
+        rc, out = playbook("switchover", "-e", "target=node1")
+    assert rc == 0, out
+    assert until(lambda: vip_answer() == "node1")
+    yield where(out)[1]
+    control("vcenter/start")
+    for node in ("node1", "node2"):
+        control("vms/%s/poweron" % node)
+
+
+def test_switchover_there_and_back(web):
+    rc, out = playbook("switchover", "-e", "target=node2")
+    assert rc == 0, out
+    assert where(out) == ("node2", web + 1)
+    assert vip_answer() == "node2"
+    rc, out = playbook("switchover", "-e", "target=node1")
+    assert rc == 0, out
+    assert where(out) == ("node1", web + 2)
+    assert vip_answer() == "node1"
+
+
+def test_check_mode_prints_the_plan_and_changes_nothing(web):
+    rc, out = playbook("switchover", "-e", "target=node2", "--check")
+    assert rc == 0, out
+    assert "1. node1: stop web-app (service) [gen %d]" % (web + 1) in out
+    assert "4. node2: start web-app (service) [gen %d]" % (web + 1) in out
+    assert vip_answer() == "node1"
+    rc, out = playbook("start", "--check")
+    assert "nothing to do" in out and vip_answer() == "node1"
+
+
+def test_switchover_to_an_unhealthy_target_is_refused(web, control):
+    control("vms/node2/crash")
+    rc, out = playbook("switchover", "-e", "target=node2")
+    assert rc != 0
+    assert "switchover of web refused (target_unhealthy)" in out and "nothing was changed" in out
+    assert vip_answer() == "node1"
+
+
+def test_failover_after_a_vm_crash_fences_and_moves_once(web, control):
+    control("vms/node1/crash")
+    assert until(lambda: vip_answer() is None, 5)  # node1 is off the network
+    rc, out = playbook("failover", "-e", "expected_generation=%d" % web)
+    assert rc == 0, out
+    assert "controller: fence node1" in out and "already off" in out
+    assert where(out) == ("node2", web + 1)
+    assert vip_answer() == "node2"
+    # The same event again (its generation is now stale) changes nothing.
+    rc, out = playbook("failover", "-e", "expected_generation=%d" % web)
+    assert rc != 0 and "refused (stale)" in out
+    assert vip_answer() == "node2"
+
+
+def test_no_vcenter_no_failover(web, control):
+    control("vms/node1/crash")
+    control("vcenter/stop")
+    rc, out = playbook("failover")
+    assert rc != 0
+    assert "refused (operator_needed)" in out
+    assert vip_answer() is None  # nothing was started elsewhere
