@@ -6,6 +6,7 @@ inventory. What is asserted is what a user checks: who answers on the
 virtual IP, the generation, and what the run said."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -119,3 +120,34 @@ def test_no_vcenter_no_failover(web, control):
     assert rc != 0
     assert "refused (operator_needed)" in out
     assert vip_answer() is None  # nothing was started elsewhere
+
+
+def test_status_shows_owner_generation_and_states(web, tmp_path):
+    path = tmp_path / "status.json"
+    rc, out = playbook("status", "-e", "status_json=%s" % path)
+    assert rc == 0, out
+    assert "Hierarchy web: in service on node1, generation %d" % web in out
+    status = json.loads(path.read_text())["hierarchies"][0]
+    assert (status["owner"], status["generation"]) == ("node1", web)
+    states = dict((r["name"], r["states"]) for r in status["resources"])
+    assert states["web-app"] == {"node1": "in_service", "node2": "out_of_service"}
+    assert "owner" in status["last_transition"]["message"]
+
+
+def vm_power(lab, name):
+    with urllib.request.urlopen("%s/vms?name=%s" % (lab["lab_control_url"], name), timeout=10) as resp:
+        return json.load(resp)[0]["power_state"]
+
+
+def test_fence_needs_the_name_twice_then_powers_off_and_verifies(lab, control):
+    try:
+        rc, out = playbook("fence", "-e", "node=node3")
+        assert rc != 0 and "Nothing was done" in out
+        assert vm_power(lab, "node3") == "poweredOn"
+        rc, out = playbook("fence", "-e", "node=node3", "-e", "confirm=node3")
+        assert rc == 0, out
+        assert vm_power(lab, "node3") == "poweredOff"
+        rc, out = playbook("fence", "-e", "node=node3", "-e", "confirm=node3")
+        assert rc == 0 and "already" in out  # an already-off VM counts as fenced
+    finally:
+        control("vms/node3/poweron")
