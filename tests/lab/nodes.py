@@ -502,6 +502,7 @@ def down(log=print):
             for path in (node.sshd_pid, node.app_pid, node.power_file):
                 if os.path.exists(path):
                     os.remove(path)
+            shutil.rmtree(node.run, ignore_errors=True)  # a node that is gone keeps no /run
     if os.path.exists("/sys/class/net/" + BRIDGE):
         ip("link", "del", BRIDGE, check=False)
         log("bridge %s removed" % BRIDGE)

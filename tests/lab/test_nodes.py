@@ -136,6 +136,8 @@ def test_demo_app_answers_with_its_node_name_also_on_a_virtual_ip(healthy):
     assert json.loads(http("GET", "http://%s:8080/writes" % address))["writes"] == before + [41, 42]
     # A virtual IP on the node's eth0 is served too and reachable through the bridge.
     assert ssh(address, "ip addr add %s/24 dev eth0" % VIP).returncode == 0
+    # Announce it, as the ip kit does: the bridge may remember another node for it.
+    ssh(address, "arping -U -q -c 1 -I eth0 %s" % VIP)
     try:
         assert http("GET", "http://%s:8080/" % VIP) == "node2\n"
     finally:

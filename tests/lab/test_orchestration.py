@@ -53,6 +53,19 @@ def until(predicate, seconds=10):
     return predicate()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def leave_nothing_running(lab):
+    """The lab's nodes serve nothing after these tests (other lab tests expect bare nodes)."""
+    yield
+    for node in ("node1", "node2"):
+        req = urllib.request.Request("%s/vms/%s/poweron" % (lab["lab_control_url"], node), data=b"", method="POST")
+        urllib.request.urlopen(req, timeout=10).close()
+    req = urllib.request.Request(lab["lab_control_url"] + "/vcenter/start", data=b"", method="POST")
+    urllib.request.urlopen(req, timeout=10).close()
+    rc, out = playbook("stop")
+    assert rc == 0, out
+
+
 @pytest.fixture
 def web(control):
     """`web` in service on node1, every VM on; all of it put back afterwards."""
@@ -151,3 +164,23 @@ def test_fence_needs_the_name_twice_then_powers_off_and_verifies(lab, control):
         assert rc == 0 and "already" in out  # an already-off VM counts as fenced
     finally:
         control("vms/node3/poweron")
+
+
+def test_a_start_failing_on_the_target_rolls_back(web, lab):
+    # node2 cannot run the application: its data directory is a file.
+    blocker = os.path.join(LAB, "..", "nodes", "node2", "data", "web")
+    moved = None
+    if os.path.isdir(blocker):
+        moved = blocker + ".moved"
+        os.rename(blocker, moved)
+    with open(blocker, "w") as f:
+        f.write("not a directory\n")
+    try:
+        rc, out = playbook("switchover", "-e", "target=node2")
+        assert rc != 0
+        assert "switchover of web to node2 failed" in out and "rolled back to node1" in out, out
+        assert until(lambda: vip_answer() == "node1")
+    finally:
+        os.remove(blocker)
+        if moved:
+            os.rename(moved, blocker)
