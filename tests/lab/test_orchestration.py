@@ -18,13 +18,16 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(REPO, ".lab", "default")
 VIP_URL = "http://10.99.0.100:8080/"
+# Each run of this module keeps its own ledger and locks (budgets count from the ledger).
+STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
 
 
 def playbook(name, *extra):
     cmd = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha." + name,
            "-i", os.path.join(LAB, "cluster.yml"), "-e", "@" + os.path.join(LAB, "vcenter.json"),
            "-e", "hierarchy=web"] + list(extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               VIGIL_HA_STATE_DIR=STATE_DIR, VIGIL_HA_LEDGER=os.path.join(STATE_DIR, "ledger.jsonl"))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).replace("''", "'").split())
 
@@ -184,3 +187,25 @@ def test_a_start_failing_on_the_target_rolls_back(web, lab):
         os.remove(blocker)
         if moved:
             os.rename(moved, blocker)
+
+
+def kill_app(node):
+    run = os.path.join(LAB, "..", "nodes", node, "run", "web-app.pid")
+    with open(run) as f:
+        pid = int(f.read())
+    os.kill(pid, 9)
+    assert until(lambda: vip_answer() is None, 5)
+
+
+def test_local_recovery_within_its_budget_then_escalation(web):
+    for attempt in (1, 2):  # the lab's policy allows 2 local recoveries in 300 s
+        kill_app("node1")
+        rc, out = playbook("recover", "-e", "resource=web-app")
+        assert rc == 0, out
+        assert "node1: recover web-app (service)" in out
+        assert where(out) == ("node1", web)  # in place: no new generation
+        assert until(lambda: vip_answer() == "node1")
+    kill_app("node1")
+    rc, out = playbook("recover", "-e", "resource=web-app")
+    assert rc != 0 and "refused (recovery_budget_exhausted)" in out, out
+    assert vip_answer() is None
