@@ -44,6 +44,7 @@ import datetime
 import re
 
 from .validation import NAME_RE
+from .vsphere_errors import VsphereError
 
 STATE_PREFIX = "vigil.ha.hierarchy."
 CLAIM_PREFIX = "vigil.ha.transition."
@@ -53,18 +54,10 @@ MAX_REASON = 400
 MAX_CHAIN = 1000
 
 
-class StateError(Exception):
+class StateError(VsphereError):
     """Base of the errors of the state store; ``to_dict`` gives module results."""
 
     kind = "state"
-
-    def __init__(self, message, **details):
-        super(StateError, self).__init__(message)
-        self.message = message
-        self.details = details
-
-    def to_dict(self):
-        return dict(self.details, error=self.kind, msg=self.message)
 
 
 class StateInputError(StateError):

@@ -240,7 +240,7 @@ def main():
                         out["diff"] = {"before": _state(done["before"]), "after": _state(done["after"])}
             if p["events"]:
                 out["events"] = store.events(p["hierarchy"], p["events"])
-    except (StateError, VsphereError) as exc:
+    except VsphereError as exc:  # StateError is one too
         module.fail_json(**dict(out, **exc.to_dict()))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(), **out)

@@ -123,9 +123,9 @@ facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
+from ansible_collections.vigil.ha.plugins.module_utils.kit_module import kit_result, refuse_bad_resource
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import NODE_KITS
-from ansible_collections.vigil.ha.plugins.module_utils.resource_args import resource_errors
 
 
 def main():
@@ -142,15 +142,9 @@ def main():
     )
     p = module.params
     resource = dict(name=p["name"], kind=p["kind"], params=p["params"], check=p["check"])
-    errors = resource_errors(resource)
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
-    try:
-        result = run_action(resource, p["action"], check_mode=module.check_mode).to_dict()
-    except KitError as exc:
-        module.fail_json(msg="resource %s: %s failed: %s" % (p["name"], p["action"], exc), state=FAILED)
-    if not module._diff:
-        result.pop("diff", None)
+    refuse_bad_resource(module, resource)
+    result = kit_result(module, p["name"], p["action"],
+                        lambda: run_action(resource, p["action"], check_mode=module.check_mode))
     if p["fail_on_failed"] and p["action"] in ("start", "recover") and result["state"] == FAILED:
         module.fail_json(msg="resource %s is failed after %s: %s" % (
             p["name"], p["action"], "; ".join(result["reasons"])), **result)

@@ -98,9 +98,8 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
+from ansible_collections.vigil.ha.plugins.module_utils.kit_module import kit_result, refuse_bad_resource
 from ansible_collections.vigil.ha.plugins.module_utils.kits.vm import VmKit
-from ansible_collections.vigil.ha.plugins.module_utils.resource_args import resource_errors
 from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
 
@@ -116,20 +115,14 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    errors = resource_errors(dict(name=p["name"], kind="vm", params=p["params"]))
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+    refuse_bad_resource(module, dict(name=p["name"], kind="vm", params=p["params"]))
 
     def act(client):
-        try:
+        def action():
             kit = VmKit(p["name"], p["params"], VmOperations(client), hosts=p["hosts"], target=p["target"],
                         check_mode=module.check_mode)
-            result = kit.act(p["action"]).to_dict()
-        except KitError as exc:
-            module.fail_json(msg="resource %s: %s failed: %s" % (p["name"], p["action"], exc), state=FAILED)
-        if not module._diff:
-            result.pop("diff", None)
-        return result
+            return kit.act(p["action"])
+        return kit_result(module, p["name"], p["action"], action)
 
     run(module, act)
 

@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the kit modules (resource, vm_resource) share around a kit action."""
+
+from __future__ import annotations
+
+from .kits.base import FAILED, KitError
+from .resource_args import resource_errors
+
+
+def refuse_bad_resource(module, resource):
+    """Fail before anything runs when the resource's kind or parameters are wrong."""
+    errors = resource_errors(resource)
+    if errors:
+        module.fail_json(msg="; ".join(errors), errors=errors)
+
+
+def kit_result(module, name, action, act):
+    """The result of ``act()`` (a kit action) for exit_json; a KitError fails naming the resource."""
+    try:
+        result = act().to_dict()
+    except KitError as exc:
+        module.fail_json(msg="resource %s: %s failed: %s" % (name, action, exc), state=FAILED)
+    if not module._diff:
+        result.pop("diff", None)
+    return result
