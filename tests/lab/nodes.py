@@ -17,7 +17,9 @@ namespace (hostname NAME). Files live in .lab/nodes/NAME/: the sshd
 configuration, host key, pid and log files, and data/, the node's own
 directory (nodes share the machine's file system, so whatever a node keeps
 goes under its data/). The lab's SSH key is .lab/ssh/id_ed25519; the Ansible
-inventory is .lab/nodes/inventory.yml (group vigil_lab_nodes).
+inventory is .lab/nodes/inventory.yml (group vigil_lab_nodes). With
+VIGIL_LAB_NET=N (1-9) the names become vigilN-NAME, vbN-NAME, vigil-brN and
+10.99.N.x, so two checkouts can each run a lab on one machine.
 
 `power` is what makes fencing real: poweredOff takes the node off the bridge
 and SIGKILLs every process in its namespace; poweredOn brings the link back
@@ -45,18 +47,23 @@ INVENTORY = os.path.join(NODES_DIR, "inventory.yml")
 SSH_KEY = os.path.join(LAB_ROOT, "ssh", "id_ed25519")
 DEMO_APP = os.path.join(HERE, "demo_app.py")
 
-BRIDGE = "vigil-br0"
-SUBNET = "10.99.0"
+# VIGIL_LAB_NET=N (0-9) gives a lab its own bridge, subnet and namespace names,
+# so that several checkouts on one machine can run their labs side by side.
+NET = os.environ.get("VIGIL_LAB_NET", "0")
+if not re.match(r"^[0-9]$", NET):
+    sys.exit("VIGIL_LAB_NET must be one digit 0-9, not %r" % NET)
+BRIDGE = "vigil-br" + NET
+SUBNET = "10.99." + NET
 PREFIX = 24
 BRIDGE_ADDRESS = SUBNET + ".1"
 FIRST_NODE = 11          # node i (0-based) is SUBNET.(11 + i), up to .99
 VIP_RANGE = (100, 199)   # left free for virtual IPs; .100 is the default one
-NS_PREFIX = "vigil-"
-VETH_PREFIX = "vb-"
+NS_PREFIX = "vigil-" if NET == "0" else "vigil%s-" % NET
+VETH_PREFIX = "vb-" if NET == "0" else "vb%s-" % NET
 NETNS_DIR = "/run/netns"
 SSHD = "/usr/sbin/sshd"
 APP_PORT = 8080
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,11}$")   # vb-NAME fits IFNAMSIZ
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,10}$")   # vbN-NAME fits IFNAMSIZ
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2"]

@@ -21,7 +21,14 @@ CONFIG = os.path.join(LAB_ROOT, "nodes", "nodes.json")
 INVENTORY = os.path.join(LAB_ROOT, "nodes", "inventory.yml")
 KEY = os.path.join(LAB_ROOT, "ssh", "id_ed25519")
 ANSIBLE = os.path.join(REPO, ".venv", "bin", "ansible")
-VIP = "10.99.0.100"
+
+def lab_vip():
+    with open(os.path.join(LAB_ROOT, "default", "vcenter.json"), encoding="utf-8") as f:
+        return json.load(f)["lab_vip"].split("/")[0]
+
+
+VIP = lab_vip()
+NET = os.environ.get("VIGIL_LAB_NET", "0")
 SSH = ["ssh", "-i", KEY, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=2", "-o", "BatchMode=yes"]
 
@@ -44,7 +51,8 @@ def pingable(address):
 
 
 def ns_pids(node):
-    out = subprocess.run(["ip", "netns", "pids", "vigil-" + node], capture_output=True, text=True, check=True)
+    ns = ("vigil-" if NET == "0" else "vigil%s-" % NET) + node
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=True)
     return [int(p) for p in out.stdout.split()]
 
 

@@ -17,7 +17,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(REPO, ".lab", "default")
-VIP_URL = "http://10.99.0.100:8080/"
+with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as _f:
+    VIP_URL = "http://%s:8080/" % json.load(_f)["lab_vip"].split("/")[0]
 # Each run of this module keeps its own ledger and locks (budgets count from the ledger).
 STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
 
