@@ -181,14 +181,23 @@ def public(state):
     return dict((k, state[k]) for k in ("hierarchy", "owner", "generation", "since"))
 
 
+def _short(reason):
+    reason = " ".join(str(reason).split())
+    return reason[:MAX_REASON] + ("..." if len(reason) > MAX_REASON else "")
+
+
 def event_message(hierarchy, before, after, reason):
     message = "%s%s: owner %s -> %s, generation %d -> %d" % (
         EVENT_PREFIX, hierarchy, before["owner"] or "none", after["owner"] or "none",
         before["generation"], after["generation"])
     if reason:
-        reason = " ".join(str(reason).split())
-        message += "; reason: %s" % (reason[:MAX_REASON] + ("..." if len(reason) > MAX_REASON else ""))
+        message += "; reason: %s" % _short(reason)
     return message
+
+
+def alert_message(hierarchy, reason):
+    """The event that asks for an operator: it leads with what is needed."""
+    return "%s%s: OPERATOR NEEDED: %s" % (EVENT_PREFIX, hierarchy, _short(reason or "no reason given"))
 
 
 class StateStore(object):
@@ -205,6 +214,14 @@ class StateStore(object):
     def events(self, hierarchy, limit=20):
         check_hierarchy(hierarchy)
         return self.ann.query_events("%s%s:" % (EVENT_PREFIX, hierarchy), limit)
+
+    def alert(self, hierarchy, reason, check_mode=False):
+        """Post an event asking for an operator; the state is not touched."""
+        check_hierarchy(hierarchy)
+        message = alert_message(hierarchy, reason)
+        if not check_mode:
+            self.ann.post_event(message)
+        return {"changed": True, "event": message, "msg": message[len(EVENT_PREFIX):]}
 
     def set(self, hierarchy, owner, generation, expected_generation, reason=None, check_mode=False):
         """Compare-and-set; returns ``{"changed", "before", "after", "event", "warnings"}``.

@@ -35,9 +35,13 @@ options:
     type: str
     required: true
   action:
-    description: Read the state, or compare-and-set it.
+    description:
+      - V(get) reads the state, V(set) compare-and-sets it.
+      - V(alert) posts an event in vCenter that asks for an operator (for
+        example when a node must be fenced and cannot be), with O(reason);
+        the state is not touched.
     type: str
-    choices: [get, set]
+    choices: [get, set, alert]
     default: get
   owner:
     description:
@@ -54,7 +58,9 @@ options:
         hierarchy never set). Nothing is written unless vCenter holds it.
     type: int
   reason:
-    description: With O(action=set), why, for the event posted in vCenter (at most 400 characters kept).
+    description:
+      - With O(action=set), why, for the event posted in vCenter (at most 400 characters kept).
+      - With O(action=alert), what the operator must do; required.
     type: str
   fail_on_stale:
     description:
@@ -115,6 +121,12 @@ EXAMPLES = r"""
 - name: Stop when stale
   ansible.builtin.meta: end_play
   when: moved.stale
+
+- name: Ask for an operator in vCenter's event log
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+    action: alert
+    reason: "node1 must be fenced and its ESXi host does not respond: power it off by hand, then run vigil.ha.fence"
 """
 
 RETURN = r"""
@@ -126,17 +138,17 @@ hierarchy:
 owner:
   description:
     - Owner in vCenter after the task (V(null) for none). When stale, the owner vCenter holds.
-  returned: success or stale
+  returned: with O(action=get) or O(action=set), success or stale
   type: str
   sample: node2
 generation:
   description: Generation in vCenter after the task (V(0) when never set). When stale, the one vCenter holds.
-  returned: success or stale
+  returned: with O(action=get) or O(action=set), success or stale
   type: int
   sample: 7
 since:
   description: When the owner was set, UTC, as written by the controller that set it.
-  returned: success or stale
+  returned: with O(action=get) or O(action=set), success or stale
   type: str
   sample: "2026-01-02T03:04:05Z"
 stale:
@@ -152,7 +164,7 @@ pending:
   sample: {field: vigil.ha.transition.app1.from.6, from: 6}
 event:
   description: The message posted to vCenter's event log (the would-be message in check mode).
-  returned: with O(action=set) when changed
+  returned: with O(action=set) when changed, and with O(action=alert)
   type: str
   sample: "vigil.ha hierarchy app1: owner node1 -> node2, generation 6 -> 7; reason: failover"
 events:
@@ -192,7 +204,7 @@ def main():
     spec = vcenter_argument_spec()
     spec.update(
         hierarchy=dict(type="str", required=True),
-        action=dict(type="str", choices=["get", "set"], default="get"),
+        action=dict(type="str", choices=["get", "set", "alert"], default="get"),
         owner=dict(type="str"),
         generation=dict(type="int"),
         expected_generation=dict(type="int"),
@@ -201,7 +213,8 @@ def main():
         events=dict(type="int", default=0),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("action", "set", ("owner", "generation", "expected_generation"))])
+                           required_if=[("action", "set", ("owner", "generation", "expected_generation")),
+                                        ("action", "alert", ("reason",))])
     p = module.params
     out = dict(changed=False, hierarchy=p["hierarchy"], stale=False)
     try:
@@ -218,7 +231,10 @@ def main():
     try:
         with client_from_module(module) as client:
             store = StateStore(RootAnnotations(client))
-            if p["action"] == "get":
+            if p["action"] == "alert":
+                done = store.alert(p["hierarchy"], p["reason"], check_mode=module.check_mode)
+                out.update(changed=done["changed"], event=done["event"], msg=done["msg"])
+            elif p["action"] == "get":
                 state = store.read(p["hierarchy"])
                 out.update(_state(state), pending=state["pending"] and dict(
                     (k, state["pending"][k]) for k in ("field", "from")))

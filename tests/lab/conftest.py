@@ -8,6 +8,7 @@ import os
 import urllib.request
 
 import pytest
+from cluster_runs import LAB, playbook, until, vip_answer, where
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
 
@@ -25,11 +26,7 @@ def lab():
 @pytest.fixture
 def control(lab):
     """POST a fault to the lab's control API."""
-    def post(path):
-        req = urllib.request.Request(lab["lab_control_url"] + "/" + path, data=b"", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.load(resp)
-    return post
+    return lambda path: post(lab, path)
 
 
 @pytest.fixture
@@ -38,3 +35,48 @@ def client(lab):
                       port=lab["vcenter_port"], ca_path=lab["vcenter_ca_path"], timeout=10)
     with c:
         yield c
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_ledger(request):
+    """Each test module runs the playbooks with a ledger and locks of its own."""
+    path = os.path.join(LAB, "orchestration-state-%d-%s" % (os.getpid(), request.module.__name__))
+    os.environ["VIGIL_LAB_TEST_STATE"] = path
+    yield path
+    os.environ.pop("VIGIL_LAB_TEST_STATE", None)
+
+
+def post(lab, path):
+    req = urllib.request.Request("%s/%s" % (lab["lab_control_url"], path), data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+@pytest.fixture(scope="module")
+def bare_nodes_after(lab):
+    """The lab's nodes serve nothing after a module (other lab tests expect bare nodes)."""
+    yield
+    for node in ("node1", "node2"):
+        post(lab, "vms/%s/poweron" % node)
+    post(lab, "vcenter/start")
+    rc, out = playbook("stop")
+    assert rc == 0, out
+
+
+@pytest.fixture
+def web(lab):
+    """`web` in service on node1, every VM on; all of it put back afterwards."""
+    def everything_on():
+        post(lab, "vcenter/start")
+        for host in ("esxi-01.lab", "esxi-02.lab", "esxi-03.lab"):
+            post(lab, "hosts/%s/recover" % host)
+        for node in ("node1", "node2"):
+            post(lab, "vms/%s/poweron" % node)
+    everything_on()
+    rc, out = playbook("start", "-e", "target=node1")
+    if rc != 0 or where(out)[0] != "node1":
+        rc, out = playbook("switchover", "-e", "target=node1")
+    assert rc == 0, out
+    assert until(lambda: vip_answer() == "node1")
+    yield where(out)[1]
+    everything_on()

@@ -8,83 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import time
-import urllib.request
 
 import pytest
+from cluster_runs import LAB, kill_app, playbook, until, vip_answer, vm_power, where
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = os.path.join(REPO, ".lab", "default")
-with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as _f:
-    VIP_URL = "http://%s:8080/" % json.load(_f)["lab_vip"].split("/")[0]
-# Each run of this module keeps its own ledger and locks (budgets count from the ledger).
-STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
-
-
-def playbook(name, *extra):
-    cmd = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha." + name,
-           "-i", os.path.join(LAB, "cluster.yml"), "-e", "@" + os.path.join(LAB, "vcenter.json"),
-           "-e", "hierarchy=web"] + list(extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               VIGIL_HA_STATE_DIR=STATE_DIR, VIGIL_HA_LEDGER=os.path.join(STATE_DIR, "ledger.jsonl"))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
-    return proc.returncode, " ".join((proc.stdout + proc.stderr).replace("''", "'").split())
-
-
-def where(out):
-    found = re.findall(r"web is in service on (\S+) \(generation (\d+)\)", out)
-    assert found, out
-    return found[-1][0], int(found[-1][1])
-
-
-def vip_answer():
-    try:
-        with urllib.request.urlopen(VIP_URL, timeout=3) as resp:
-            return resp.read().decode().strip()
-    except OSError:
-        return None
-
-
-def until(predicate, seconds=10):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leave_nothing_running(lab):
-    """The lab's nodes serve nothing after these tests (other lab tests expect bare nodes)."""
-    yield
-    for node in ("node1", "node2"):
-        req = urllib.request.Request("%s/vms/%s/poweron" % (lab["lab_control_url"], node), data=b"", method="POST")
-        urllib.request.urlopen(req, timeout=10).close()
-    req = urllib.request.Request(lab["lab_control_url"] + "/vcenter/start", data=b"", method="POST")
-    urllib.request.urlopen(req, timeout=10).close()
-    rc, out = playbook("stop")
-    assert rc == 0, out
-
-
-@pytest.fixture
-def web(control):
-    """`web` in service on node1, every VM on; all of it put back afterwards."""
-    for node in ("node1", "node2"):
-        control("vms/%s/poweron" % node)
-    control("vcenter/start")
-    rc, out = playbook("start", "-e", "target=node1")
-    if rc != 0 or where(out)[0] != "node1":
-        rc, out = playbook("switchover", "-e", "target=node1")
-    assert rc == 0, out
-    assert until(lambda: vip_answer() == "node1")
-    yield where(out)[1]
-    control("vcenter/start")
-    for node in ("node1", "node2"):
-        control("vms/%s/poweron" % node)
+pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
 
 def test_switchover_there_and_back(web):
@@ -151,11 +79,6 @@ def test_status_shows_owner_generation_and_states(web, tmp_path):
     assert "owner" in status["last_transition"]["message"]
 
 
-def vm_power(lab, name):
-    with urllib.request.urlopen("%s/vms?name=%s" % (lab["lab_control_url"], name), timeout=10) as resp:
-        return json.load(resp)[0]["power_state"]
-
-
 def test_fence_needs_the_name_twice_then_powers_off_and_verifies(lab, control):
     try:
         rc, out = playbook("fence", "-e", "node=node3")
@@ -188,14 +111,6 @@ def test_a_start_failing_on_the_target_rolls_back(web, lab):
         os.remove(blocker)
         if moved:
             os.rename(moved, blocker)
-
-
-def kill_app(node):
-    run = os.path.join(LAB, "..", "nodes", node, "run", "web-app.pid")
-    with open(run) as f:
-        pid = int(f.read())
-    os.kill(pid, 9)
-    assert until(lambda: vip_answer() is None, 5)
 
 
 def test_local_recovery_within_its_budget_then_escalation(web):

@@ -12,6 +12,8 @@ anything, and the state before and after for diff. Plain Python.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 
 from ..kinds import KINDS, defaults
@@ -71,12 +73,15 @@ class Kit(object):
     ``_stop()``; ``_recover()`` defaults to stop then start."""
 
     kind = None
+    # Commands the kit runs on the node (see missing()).
+    commands = ()
 
-    def __init__(self, name, params, check_mode=False, runner=run_command):
+    def __init__(self, name, params, check_mode=False, runner=run_command, which=shutil.which):
         self.name = name
         self.params = defaults(self.kind, params or {})
         self.check_mode = check_mode
         self.run = runner
+        self.which = which
 
     def sh(self, argv, timeout=30, **kwargs):
         """Run a command that must succeed, or raise KitError with its output."""
@@ -85,15 +90,42 @@ class Kit(object):
             raise KitError("%s: %s (rc=%s)" % (" ".join(argv), (err or out).strip() or "failed", rc))
         return out
 
+    # -- what the node must have ---------------------------------------------
+
+    def needs(self):
+        """The executables this resource needs on the node."""
+        return list(self.commands)
+
+    def missing(self):
+        """What this node lacks to run the resource ([] when the kit is ready)."""
+        out = []
+        for need in dict.fromkeys(self.needs()):  # each once, in order
+            if os.path.isabs(need):
+                if not (os.path.isfile(need) and os.access(need, os.X_OK)):
+                    out.append("%s is not an executable file" % need)
+            elif not self.which(need):
+                out.append("%s is not installed (not on PATH)" % need)
+        return out
+
     # -- the four actions ----------------------------------------------------
 
     def check(self):
-        return self.probe()
+        """The state; a resource that is not in service and could not be
+        started here (its kit is not ready) is failed on this node."""
+        result = self.probe()
+        if result.state != IN_SERVICE:
+            lacking = self.missing()
+            if lacking:
+                return Result(FAILED, ["cannot start here: %s" % m for m in lacking] + result.reasons)
+        return result
 
     def start(self):
         before = self.probe()
         if before.state == IN_SERVICE:
             return before
+        lacking = self.missing()
+        if lacking:
+            raise KitError("%s cannot start here: %s" % (self.name, "; ".join(lacking)))
         if self.check_mode:
             return self._would(before, IN_SERVICE, "would start")
         self._start()

@@ -13,6 +13,7 @@ from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, Kit, Result
 
 class FilesystemKit(Kit):
     kind = "filesystem"
+    commands = ("mount", "umount")
 
     def _mounted(self):
         mountpoint = os.path.realpath(self.params["mountpoint"])

@@ -15,6 +15,7 @@ from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, Kit, KitError, Result
 
 
 class IpKit(Kit):
+    commands = ("ip", "arping", "ping")
     kind = "ip"
 
     @property

@@ -21,8 +21,15 @@ from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, Kit, KitError, Result
 class ScriptKit(Kit):
     kind = "script"
 
+    def path(self, which):
+        # $VARS of the node expand, as in the service kit, so one hierarchy can name per-node scripts.
+        return os.path.expandvars(self.params[which])
+
+    def needs(self):
+        return [self.path(k) for k in ("quick_check", "restore", "remove", "recover") if self.params.get(k)]
+
     def _script(self, which, action):
-        path = self.params[which]
+        path = self.path(which)
         env = dict(os.environ, VIGIL_HA_RESOURCE=self.name, VIGIL_HA_ACTION=action, VIGIL_HA_CHECK_MODE="0")
         rc, out, err = self.run([path], timeout=self.params["timeout"], env=env)
         return rc, (err or out).strip()
@@ -38,7 +45,7 @@ class ScriptKit(Kit):
     def _must(self, which, action):
         rc, text = self._script(which, action)
         if rc != 0:
-            raise KitError("%s script %s exited %s%s" % (which, self.params[which], rc, ": " + text if text else ""))
+            raise KitError("%s script %s exited %s%s" % (which, self.path(which), rc, ": " + text if text else ""))
 
     def _start(self):
         self._must("restore", "start")

@@ -7,6 +7,7 @@ on machines without systemd."""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -16,6 +17,13 @@ from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, UNKNOWN, Kit, KitError, Re
 
 class ServiceKit(Kit):
     kind = "service"
+
+    def needs(self):
+        if self.params["unit"]:
+            return ["systemctl"]
+        # The program the command runs; its arguments may name node paths ($VARS).
+        words = shlex.split(os.path.expandvars(self.params["command"]))
+        return words[:1]
 
     def probe(self):
         if self.params["unit"]:

@@ -31,3 +31,15 @@ def test_states_unreachable_and_powered_off_nodes():
 def test_vcenter_unreachable_means_no_fencing():
     out = observations(HIERARCHY, NODES, {"results": []}, {"failed": True, "msg": "cannot reach vCenter"})
     assert out["vcenter_reachable"] is False and out["vms"] == {}
+
+
+def test_problems_say_what_is_wrong_where():
+    checks = {"results": [
+        {"item": "node1", "resources": [{"name": "vip", "state": "in_service", "reasons": ["up"]}]},
+        {"item": "node2", "resources": [{"name": "vip", "state": "failed",
+                                         "reasons": ["cannot start here: arping is not installed (not on PATH)"]}]},
+        {"item": "node3", "unreachable": True},
+    ]}
+    out = observations(HIERARCHY, NODES, checks, {"vms": []})
+    assert out["problems"] == ["node2 vip failed: cannot start here: arping is not installed (not on PATH)",
+                               "node3: unreachable"]

@@ -102,3 +102,23 @@ def test_empty_owner_is_accepted_for_set(capsys, vc):
     run(capsys, **setting("node1", 1, 0))
     rc, out = run(capsys, **setting("", 2, 1, reason="stopped"))
     assert rc == 0 and out["changed"] and out["owner"] is None and "owner node1 -> none" in out["event"]
+
+
+def test_alert_posts_an_operator_event_and_leaves_the_state(capsys, vc):
+    run(capsys, **setting("node1", 1, 0))
+    rc, out = run(capsys, hierarchy="app1", action="alert", events=1,
+                  reason="node1 must be fenced and cannot be: vCenter reports its host not responding")
+    assert rc == 0 and out["changed"]
+    assert out["event"] == ("vigil.ha hierarchy app1: OPERATOR NEEDED: node1 must be fenced and cannot be: "
+                            "vCenter reports its host not responding")
+    assert out["events"][0]["message"] == out["event"]
+    rc, got = run(capsys, hierarchy="app1")
+    assert (got["owner"], got["generation"]) == ("node1", 1)
+
+
+def test_alert_needs_a_reason_and_check_mode_posts_nothing(capsys, vc):
+    rc, out = run(capsys, hierarchy="app1", action="alert")
+    assert rc == 1 and "missing: reason" in out["msg"]
+    rc, out = run(capsys, _ansible_check_mode=True, hierarchy="app1", action="alert", reason="x")
+    assert rc == 0 and out["changed"] is True and "OPERATOR NEEDED: x" in out["event"]
+    assert not [c for c in vc.calls if c[0] != "read"]
