@@ -7,7 +7,9 @@ Runs over a ``VmOperations`` (vsphere_vm.py) or a fake of it. A VM counts as
 fenced only when vCenter, talking to the VM's ESXi host, reports it
 ``poweredOff``: read before acting, read again after. What vCenter says about
 a VM whose host does not respond is its last knowledge, not the truth, so
-such a VM can never be reported fenced, whatever power state is shown.
+such a VM can never be reported fenced, whatever power state is shown; the
+one exception is a host that vCenter itself reports powered off (through
+its BMC or standby), which runs no VM.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .vsphere_errors import VsphereError, VsphereNotFoundError, VsphereTaskError
 POWERED_OFF = "poweredOff"
 MAX_TIMEOUT = 900
 HOST_PROPERTIES = ("name", "runtime.connectionState", "runtime.powerState")
+HOST_OFF = ("poweredOff", "standBy")  # a host in these power states runs no VM
 
 
 class FenceError(Exception):
@@ -54,6 +57,7 @@ class Fencer(object):
             "vm_connection": props.get("runtime.connectionState"),
             "host": host.get("name") or host_moref,
             "host_connection": host.get("runtime.connectionState"),
+            "host_power": host.get("runtime.powerState"),
         }
 
     @staticmethod
@@ -91,10 +95,15 @@ class Fencer(object):
                              host=None, moref=moref, name=name, field=exc.details.get("field"))
         before = self.observe(ref)
         label = "%s (%s)" % (name or before["vm_name"] or ref, ref)
-        why = self.blind_spot(before, label)
+        why = None if before["host_power"] in HOST_OFF else self.blind_spot(before, label)
         if why:
             raise FenceError(why, **self._result(before, name))
         diff = {"before": {"power_state": before["power_state"]}}
+        if before["host_power"] in HOST_OFF:
+            return self._result(before, name, changed=False, fenced=True,
+                                msg="%s is on host %s, which vCenter reports %s: it runs no VM; fenced"
+                                % (label, before["host"], before["host_power"]),
+                                diff=dict(diff, after={"power_state": POWERED_OFF}))
         if before["power_state"] == POWERED_OFF:
             return self._result(before, name, changed=False, fenced=True,
                                 msg="%s is already powered off on %s: fenced" % (label, before["host"]),

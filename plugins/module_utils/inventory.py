@@ -159,8 +159,11 @@ def vm_records(objects, hosts):
     return out
 
 
-def health_report(objects, selection=None, include_hosts=True):
+def health_report(objects, selection=None, include_hosts=True, host_names=None):
     """VM and host records for a selection, with a summary of verdicts.
+
+    ``host_names`` adds those hosts to a VM selection's (host mode observes
+    every host of a node list, whether a VM runs there or not).
 
     Raises VsphereNotFoundError naming the field when a requested VM is absent.
     """
@@ -180,11 +183,14 @@ def health_report(objects, selection=None, include_hosts=True):
             raise VsphereNotFoundError("folder not found: %s" % selection.folder, field="folder")
     if selection.cluster and not any(h["cluster"] == selection.cluster for h in hosts.values()):
         raise VsphereNotFoundError("cluster not found: %s" % selection.cluster, field="cluster")
+    unknown = sorted(set(host_names or []) - set(h["name"] for h in hosts.values()))
+    if unknown:
+        raise VsphereNotFoundError("host not found: %s" % ", ".join(unknown), field="host_names")
 
     host_list = []
     if include_hosts:
         if selection.explicit or selection.folder:
-            wanted = set(vm["host"] for vm in vms)
+            wanted = set(vm["host"] for vm in vms) | set(host_names or [])
             host_list = [h for h in hosts.values() if h["name"] in wanted]
         else:
             host_list = [h for h in hosts.values() if not selection.cluster or h["cluster"] == selection.cluster]

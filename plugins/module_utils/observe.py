@@ -11,8 +11,72 @@ the nodes' VMs (or its failure, when vCenter cannot be reached).
 from __future__ import annotations
 
 
+def _host_mode(hierarchy, nodes):
+    return any((nodes.get(m["node"]) or {}).get("mode") == "host" for m in hierarchy["nodes"])
+
+
+def _find_vm(vms, params):
+    uuid = (params.get("uuid") or "").lower()
+    for vm in vms:
+        if (uuid and (vm.get("uuid") or "").lower() == uuid) or (params.get("moref") and vm["moref"] == params["moref"]):
+            return vm
+    return None
+
+
+def _host_health(host):
+    """Node health of an ESXi host from its vm_health_info record."""
+    raw = host["raw"]
+    if raw.get("power_state") in ("poweredOff", "standBy"):
+        return "powered_off"  # vCenter powered it off (BMC, DPM): it runs no VM
+    if raw.get("connection_state") != "connected":
+        return "unknown"  # not responding: its VMs may still run
+    if raw.get("in_maintenance_mode"):
+        return "maintenance"
+    return "ok"
+
+
+def host_mode_observations(hierarchy, nodes, vm_health):
+    """Host mode: nodes are ESXi hosts and resources whole VMs, all seen in
+    one vm_health_info read (VMs and hosts). A VM is in service on the host
+    vCenter places it on when it is on and not failed there; out of service
+    everywhere else."""
+    reachable = bool(vm_health) and not vm_health.get("failed") and "vms" in vm_health
+    states, health, problems, vms = {}, {}, [], {}
+    if not reachable:
+        return {"states": states, "node_health": health, "vcenter_reachable": False, "vms": vms, "problems": problems}
+    esxi = dict((m["node"], (nodes.get(m["node"]) or {}).get("esxi") or m["node"]) for m in hierarchy["nodes"])
+    hosts = dict((h["name"], h) for h in vm_health.get("hosts", []))
+    for node, name in esxi.items():
+        host = hosts.get(name)
+        health[node] = _host_health(host) if host else "unknown"
+        if health[node] != "ok":
+            problems.append("%s: %s" % (node, "; ".join(host["reasons"]) if host else "not found in vCenter"))
+        states[node] = {}
+    for res in hierarchy["resources"]:
+        if res["kind"] != "vm":
+            continue
+        vm = _find_vm(vm_health["vms"], res.get("params") or {})
+        for node, name in esxi.items():
+            if vm is None or vm["host"] != name or vm["raw"]["power_state"] != "poweredOn":
+                state = "out_of_service"
+            elif vm["verdict"] == "failed":
+                state = "failed"
+                problems.append("%s %s failed: %s" % (node, res["name"], "; ".join(vm["reasons"])))
+            else:
+                state = "in_service"
+            states[node][res["name"]] = state
+        if vm is not None:
+            vms[res["name"]] = {"power_state": vm["raw"]["power_state"], "verdict": vm["verdict"],
+                                "host": vm["host"], "moref": vm["moref"], "uuid": vm["uuid"]}
+        else:
+            problems.append("%s: VM not found in vCenter" % res["name"])
+    return {"states": states, "node_health": health, "vcenter_reachable": True, "vms": vms, "problems": problems}
+
+
 def observations(hierarchy, nodes, node_checks, vm_health):
-    """``{"states", "node_health", "vcenter_reachable", "vms"}`` for make_plan.
+    """``{"states", "node_health", "vcenter_reachable", "vms", "problems"}``
+    for make_plan; ``problems`` says in words what is failed or unknown on
+    which node, so that a refusal can say why.
 
     - ``hierarchy``: the hierarchy as validate_cluster returns it;
     - ``nodes``: the validated nodes (``{name: vigil_ha_node}``);
@@ -20,15 +84,21 @@ def observations(hierarchy, nodes, node_checks, vm_health):
       node (``item`` is the node name);
     - ``vm_health``: the registered vm_health_info result on the nodes' VMs.
     """
-    states, health = {}, {}
+    if _host_mode(hierarchy, nodes):
+        return host_mode_observations(hierarchy, nodes, vm_health)
+    states, health, problems = {}, {}, []
     for result in (node_checks or {}).get("results", []):
         node = result.get("item")
         if result.get("unreachable"):
             health[node] = "unreachable"
+            problems.append("%s: unreachable" % node)
         elif result.get("failed"):
             health[node] = "unknown"
+            problems.append("%s: its check failed: %s" % (node, result.get("msg", "no reason given")))
         else:
             states[node] = dict((r["name"], r["state"]) for r in result.get("resources", []))
+            problems.extend("%s %s %s: %s" % (node, r["name"], r["state"], "; ".join(r.get("reasons") or []))
+                            for r in result.get("resources", []) if r["state"] in ("failed", "unknown"))
     reachable = bool(vm_health) and not vm_health.get("failed") and "vms" in vm_health
     vms = {}
     if reachable:
@@ -47,4 +117,5 @@ def observations(hierarchy, nodes, node_checks, vm_health):
                 health[name] = "powered_off"
             elif found["verdict"] == "unknown" and health.get(name) is None:
                 health[name] = "unknown"  # its host stopped responding
-    return {"states": states, "node_health": health, "vcenter_reachable": reachable, "vms": vms}
+    return {"states": states, "node_health": health, "vcenter_reachable": reachable, "vms": vms,
+            "problems": problems}

@@ -53,6 +53,14 @@ options:
         otherwise every host (of O(cluster) when given).
     type: bool
     default: true
+  host_names:
+    description:
+      - With a VM selection and O(include_hosts), also report these ESXi hosts
+        (by their name in vCenter), whether a selected VM runs there or not.
+      - A name that vCenter does not know fails the task, naming this field.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
@@ -194,6 +202,7 @@ def main():
         folder=dict(type="str"),
         cluster=dict(type="str"),
         include_hosts=dict(type="bool", default=True),
+        host_names=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
@@ -201,7 +210,7 @@ def main():
 
     def report(client):
         objects = client.read_inventory(health.VM_PROPERTIES, health.HOST_PROPERTIES)
-        return dict(changed=False, **health_report(objects, selection, p["include_hosts"]))
+        return dict(changed=False, **health_report(objects, selection, p["include_hosts"], p["host_names"]))
 
     run(module, report)
 

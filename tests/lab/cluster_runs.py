@@ -34,18 +34,18 @@ def ledger_lines():
         return [json.loads(line) for line in f if line.strip()]
 
 
-def playbook(name, *extra, inventory=None):
+def playbook(name, *extra, inventory=None, hierarchy="web"):
     cmd = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha." + name,
            "-i", inventory or os.path.join(LAB, "cluster.yml"), "-e", "@" + os.path.join(LAB, "vcenter.json"),
-           "-e", "hierarchy=web"] + list(extra)
+           "-e", "hierarchy=" + hierarchy] + list(extra)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                VIGIL_HA_STATE_DIR=state_dir(), VIGIL_HA_LEDGER=os.path.join(state_dir(), "ledger.jsonl"))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).replace("''", "'").split())
 
 
-def where(out):
-    found = re.findall(r"web is in service on (\S+) \(generation (\d+)\)", out)
+def where(out, hierarchy="web"):
+    found = re.findall(r"%s is in service on (\S+) \(generation (\d+)\)" % hierarchy, out)
     assert found, out
     return found[-1][0], int(found[-1][1])
 

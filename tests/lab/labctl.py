@@ -131,6 +131,8 @@ def write_vars(name, state):
         "lab_vms": state["vms"],
         "lab_fillers": state["fillers"],
     }
+    if state["fillers"] >= 2 and len(state["hosts"]) >= 2:
+        lines["lab_host_cluster_inventory"] = write_host_cluster_inventory(name, state)
     config = nodes.load_config() if nodes.owner() == name else None
     if config:
         # Enough for a test to add the nodes with add_host and to run kits there.
@@ -183,6 +185,34 @@ def write_cluster_inventory(name, config):
     path = os.path.join(lab_dir(name), "cluster.yml")
     with open(path + ".tmp", "w") as f:
         f.write("# Written by tests/lab/labctl.py: the lab's vigil.ha cluster.\n")
+        json.dump(inventory, f, indent=2)  # JSON is YAML
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def write_host_cluster_inventory(name, state):
+    """A host-mode cluster, as a user would write it: the ESXi hosts are the
+    nodes and the hierarchy `erp` is two whole VMs (filler-00001 the
+    database, filler-00002 the application that needs it) on esxi-01.lab,
+    then esxi-02.lab. Nothing here is reached over SSH."""
+    esxi = list(state["hosts"])
+    hosts = dict((h, {"vigil_ha_node": {"mode": "host", "esxi": h, "fencing": {"method": "vcenter_poweroff"}}})
+                 for h in esxi)
+    vm = dict((n, control(name, "GET", "vms", {"name": n})[0]["uuid"]) for n in ("filler-00001", "filler-00002"))
+    inventory = {"vigil_ha_cluster": {"hosts": hosts, "vars": {"vigil_ha_hierarchies": [{
+        "name": "erp",
+        "nodes": [{"node": esxi[0], "priority": 1}, {"node": esxi[1], "priority": 2}],
+        "policy": {"local_recovery": {"attempts": 2, "window": 300}, "failover": {"max": 3, "window": 3600},
+                   "switchback": "manual", "confirm_failover": False},
+        "resources": [
+            {"name": "erp-db", "kind": "vm", "params": {"uuid": vm["filler-00001"], "tools_timeout": 30}},
+            {"name": "erp-app", "kind": "vm", "depends_on": ["erp-db"],
+             "params": {"uuid": vm["filler-00002"], "tools_timeout": 30}},
+        ],
+    }]}}}
+    path = os.path.join(lab_dir(name), "cluster-host.yml")
+    with open(path + ".tmp", "w") as f:
+        f.write("# Written by tests/lab/labctl.py: the lab's host-mode vigil.ha cluster.\n")
         json.dump(inventory, f, indent=2)  # JSON is YAML
     os.replace(path + ".tmp", path)
     return path

@@ -19,6 +19,9 @@ import (
 //	GET  /status                        outage state, delays, counts
 //	GET  /vms?name=N                    identities of the VMs called N
 //	POST /hosts/{name}/fail|recover     host notResponding (VMs disconnected) and back
+//	POST /hosts/{name}/poweroff         host powered off (as through its BMC): notResponding,
+//	                                    its VMs disconnected and off; recover powers it on,
+//	                                    its VMs stay off (as after a reboot)
 //	POST /vms/{name|moref}/crash        powered off without a task
 //	POST /vms/{name|moref}/poweron      powered on without a task
 //	POST /vms/{name|moref}/heartbeat?status=green|yellow|red|gray
@@ -125,32 +128,45 @@ func (c *control) hostFault(name, action string) (interface{}, error) {
 		return nil, fail(http.StatusNotFound, "no host named %q", name)
 	}
 	hostState, vmState, status := types.HostSystemConnectionStateConnected, types.VirtualMachineConnectionStateConnected, types.ManagedEntityStatusGreen
+	power := types.HostSystemPowerStatePoweredOn
 	switch action {
-	case "fail":
+	case "fail", "poweroff":
 		hostState, vmState, status = types.HostSystemConnectionStateNotResponding, types.VirtualMachineConnectionStateDisconnected, types.ManagedEntityStatusGray
+		if action == "poweroff" {
+			power = types.HostSystemPowerStatePoweredOff
+		}
 	case "recover":
 	default:
-		return nil, fail(http.StatusNotFound, "host action must be fail or recover, not %q", action)
+		return nil, fail(http.StatusNotFound, "host action must be fail, poweroff or recover, not %q", action)
 	}
 	update(h, []types.PropertyChange{
 		{Name: "runtime.connectionState", Val: hostState},
 		{Name: "summary.runtime.connectionState", Val: hostState},
+		{Name: "runtime.powerState", Val: power},
+		{Name: "summary.runtime.powerState", Val: power},
 		{Name: "overallStatus", Val: status},
 		{Name: "summary.overallStatus", Val: status},
 	})
 	var vms []string
-	for _, ref := range h.Vm {
-		obj := simulator.Map.Get(ref)
-		if obj == nil {
+	// By runtime.host, not h.Vm: vcsim's RelocateVM leaves h.Vm as it was.
+	for _, e := range simulator.Map.All("VirtualMachine") {
+		obj, ok := e.(*simulator.VirtualMachine)
+		if !ok || obj.Runtime.Host == nil || *obj.Runtime.Host != h.Reference() {
 			continue
 		}
-		update(obj, []types.PropertyChange{
+		changes := []types.PropertyChange{
 			{Name: "runtime.connectionState", Val: vmState},
 			{Name: "summary.runtime.connectionState", Val: vmState},
 			{Name: "overallStatus", Val: status},
 			{Name: "summary.overallStatus", Val: status},
-		})
-		vms = append(vms, obj.(*simulator.VirtualMachine).Name)
+		}
+		if action == "poweroff" {
+			off := types.VirtualMachinePowerStatePoweredOff
+			changes = append(changes, types.PropertyChange{Name: "runtime.powerState", Val: off},
+				types.PropertyChange{Name: "summary.runtime.powerState", Val: off})
+		}
+		update(obj, changes)
+		vms = append(vms, obj.Name)
 	}
 	return map[string]interface{}{"host": name, "connection_state": hostState, "vms": vms}, nil
 }

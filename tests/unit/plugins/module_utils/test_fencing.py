@@ -117,6 +117,16 @@ def test_host_not_responding_cannot_be_fenced_whatever_it_shows(power):
     assert "power_off" not in [c[0] for c in ops.calls]
 
 
+@pytest.mark.parametrize("host_power", ["poweredOff", "standBy"])
+def test_a_vm_on_a_host_vcenter_reports_off_is_fenced_without_a_power_off(host_power):
+    ops = FakeOps(power="poweredOn", vm_conn="disconnected", host_conn="notResponding")
+    ops.host["runtime.powerState"] = host_power
+    out = fencer(ops).fence(moref="vm-1", name="erp-db")
+    assert out["fenced"] is True and out["changed"] is False
+    assert "which vCenter reports %s: it runs no VM" % host_power in out["msg"]
+    assert "power_off" not in [c[0] for c in ops.calls]
+
+
 def test_disconnected_vm_on_a_connected_host_cannot_be_fenced():
     ops = FakeOps(vm_conn="orphaned")
     with pytest.raises(FenceError) as err:

@@ -48,6 +48,14 @@ def test_cluster_narrows_vms_and_hosts():
     assert names(report["hosts"]) == ["esx-a", "esx-b"]
 
 
+def test_named_hosts_join_a_vm_selection():
+    report = health_report(inventory(), Selection(names=["web"]), host_names=["esx-b"])
+    assert names(report["hosts"]) == ["esx-a", "esx-b"]
+    with pytest.raises(VsphereNotFoundError, match="host not found: esx-z") as err:
+        health_report(inventory(), Selection(names=["web"]), host_names=["esx-z"])
+    assert err.value.to_dict()["field"] == "host_names"
+
+
 def test_hosts_can_be_left_out():
     report = health_report(inventory(), include_hosts=False)
     assert report["hosts"] == []

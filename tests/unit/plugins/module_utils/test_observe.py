@@ -43,3 +43,39 @@ def test_problems_say_what_is_wrong_where():
     out = observations(HIERARCHY, NODES, checks, {"vms": []})
     assert out["problems"] == ["node2 vip failed: cannot start here: arping is not installed (not on PATH)",
                                "node3: unreachable"]
+
+
+ERP = {"name": "erp", "nodes": [{"node": "esx1", "priority": 1}, {"node": "esx2", "priority": 2}],
+       "resources": [{"name": "db", "kind": "vm", "params": {"uuid": "U-DB"}},
+                     {"name": "app", "kind": "vm", "params": {"moref": "vm-7"}, "depends_on": ["db"]}]}
+HOSTS = {"esx1": {"mode": "host", "esxi": "esx1"}, "esx2": {"mode": "host", "esxi": "esx2"}}
+
+
+def host(name, connection="connected", power="poweredOn", maintenance=False, reasons=()):
+    return {"name": name, "reasons": list(reasons),
+            "raw": {"connection_state": connection, "power_state": power, "in_maintenance_mode": maintenance}}
+
+
+def test_host_mode_states_come_from_where_vcenter_runs_the_vms():
+    health = {"vms": [dict(vm("u-db", "vm-6"), host="esx1"), dict(vm("u-app", "vm-7", verdict="failed"), host="esx1",
+                                                                     reasons=["heartbeat red"])],
+              "hosts": [host("esx1"), host("esx2", maintenance=True, reasons=["host in maintenance mode"])]}
+    out = observations(ERP, HOSTS, {"results": []}, health)
+    assert out["states"] == {"esx1": {"db": "in_service", "app": "failed"},
+                             "esx2": {"db": "out_of_service", "app": "out_of_service"}}
+    assert out["node_health"] == {"esx1": "ok", "esx2": "maintenance"}
+    assert out["vms"]["app"]["host"] == "esx1"
+    assert "esx1 app failed: heartbeat red" in out["problems"]
+
+
+def test_host_mode_a_powered_off_host_serves_nothing_a_silent_one_may():
+    health = {"vms": [dict(vm("u-db", "vm-6", power="poweredOff"), host="esx1"), dict(vm("x", "vm-7"), host="esx2")],
+              "hosts": [host("esx1", "notResponding", "poweredOff"), host("esx2", "notResponding")]}
+    out = observations(ERP, HOSTS, {"results": []}, health)
+    assert out["node_health"] == {"esx1": "powered_off", "esx2": "unknown"}
+    assert out["states"]["esx2"] == {"db": "out_of_service", "app": "in_service"}
+
+
+def test_host_mode_without_vcenter_sees_nothing():
+    out = observations(ERP, HOSTS, {"results": []}, {"failed": True, "msg": "cannot reach vCenter"})
+    assert out["vcenter_reachable"] is False and out["states"] == {}
