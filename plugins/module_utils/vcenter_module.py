@@ -43,19 +43,29 @@ def client_from_module(module):
     )
 
 
-def run(module, func):
+def run(module, func, base=None, translate=None):
     """Call ``func(client)`` in one session and exit the module with its result.
 
     Typed client errors become ``fail_json`` with ``error`` set to the kind
     (connection, certificate, authentication, not_found, timeout, ...).
+    ``base`` is merged into every failure (fields a module always returns,
+    such as ``fenced: false``); ``translate(exc)`` may turn any error into
+    the failure's fields instead. A result with ``failed`` set fails.
     """
+    base = dict(base or {})
     if not HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR))
+        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR), **base)
     try:
         with client_from_module(module) as client:
             result = func(client)
-    except VsphereError as exc:
-        module.fail_json(**exc.to_dict())
     except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+        if translate is not None:
+            failure = translate(exc)
+        elif isinstance(exc, VsphereError):
+            failure = exc.to_dict()
+        else:
+            failure = dict(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+        module.fail_json(**dict(base, **failure))
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)

@@ -124,11 +124,10 @@ diff:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.fencing import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import client_from_module, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
 
 
@@ -150,23 +149,23 @@ def main():
     if p["timeout"] <= 0:
         module.fail_json(msg="timeout: must be a positive number of seconds, not %s" % p["timeout"], field="timeout",
                          **base)
-    if not HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR), **base)
-    try:
-        with client_from_module(module) as client:
-            result = Fencer(VmOperations(client)).fence(
-                uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
-                check_mode=module.check_mode)
-    except Exception as exc:  # pylint: disable=broad-except
+
+    def fence(client):
+        result = Fencer(VmOperations(client)).fence(
+            uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
+            check_mode=module.check_mode)
+        if not module._diff:
+            result.pop("diff", None)
+        return result
+
+    def translate(exc):
         error = fence_error_from(exc, name=p["name"], moref=p["moref"])
-        failure = dict(base)
-        failure.update(error.to_dict())
+        failure = error.to_dict()
         if not isinstance(exc, FenceError) and not error.result.get("error"):
             failure["exception"] = traceback.format_exc()
-        module.fail_json(**failure)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return failure
+
+    run(module, fence, base=base, translate=translate)
 
 
 if __name__ == "__main__":

@@ -179,9 +179,7 @@ diff:
   type: dict
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
     StaleGenerationError,
@@ -190,9 +188,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
     check_hierarchy,
     check_owner,
 )
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import client_from_module, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import MAX_EVENTS, RootAnnotations
 
 
@@ -225,44 +221,37 @@ def main():
         module.fail_json(**dict(out, **exc.to_dict()))
     if not 0 <= p["events"] <= MAX_EVENTS:
         module.fail_json(msg="events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events", **out)
-    if not HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib("pyVmomi"), exception=str(PYVMOMI_IMPORT_ERROR), **out)
-    failure = None
-    try:
-        with client_from_module(module) as client:
-            store = StateStore(RootAnnotations(client))
-            if p["action"] == "alert":
-                done = store.alert(p["hierarchy"], p["reason"], check_mode=module.check_mode)
-                out.update(changed=done["changed"], event=done["event"], msg=done["msg"])
-            elif p["action"] == "get":
-                state = store.read(p["hierarchy"])
-                out.update(_state(state), pending=state["pending"] and dict(
-                    (k, state["pending"][k]) for k in ("field", "from")))
+
+    def act(client):
+        result = dict(out)
+        store = StateStore(RootAnnotations(client))
+        if p["action"] == "alert":
+            done = store.alert(p["hierarchy"], p["reason"], check_mode=module.check_mode)
+            result.update(changed=done["changed"], event=done["event"], msg=done["msg"])
+        elif p["action"] == "get":
+            state = store.read(p["hierarchy"])
+            result.update(_state(state), pending=state["pending"] and dict(
+                (k, state["pending"][k]) for k in ("field", "from")))
+        else:
+            try:
+                done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],
+                                 reason=p["reason"], check_mode=module.check_mode)
+            except StaleGenerationError as exc:
+                result.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind,
+                              msg=exc.message, failed=p["fail_on_stale"])
             else:
-                try:
-                    done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],
-                                     reason=p["reason"], check_mode=module.check_mode)
-                except StaleGenerationError as exc:
-                    out.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind)
-                    out["msg"] = exc.message
-                    failure = p["fail_on_stale"]
-                else:
-                    out.update(_state(done["after"]), changed=done["changed"], msg=done["msg"])
-                    if done["changed"]:
-                        out["event"] = done["event"]
-                    for warning in done["warnings"]:
-                        module.warn(warning)
-                    if module._diff:
-                        out["diff"] = {"before": _state(done["before"]), "after": _state(done["after"])}
-            if p["events"]:
-                out["events"] = store.events(p["hierarchy"], p["events"])
-    except VsphereError as exc:  # StateError is one too
-        module.fail_json(**dict(out, **exc.to_dict()))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(), **out)
-    if failure:
-        module.fail_json(**out)
-    module.exit_json(**out)
+                result.update(_state(done["after"]), changed=done["changed"], msg=done["msg"])
+                if done["changed"]:
+                    result["event"] = done["event"]
+                for warning in done["warnings"]:
+                    module.warn(warning)
+                if module._diff:
+                    result["diff"] = {"before": _state(done["before"]), "after": _state(done["after"])}
+        if p["events"]:
+            result["events"] = store.events(p["hierarchy"], p["events"])
+        return result
+
+    run(module, act, base=out)  # StateError is a VsphereError: its fields join out
 
 
 if __name__ == "__main__":

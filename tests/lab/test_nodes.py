@@ -22,6 +22,7 @@ INVENTORY = os.path.join(LAB_ROOT, "nodes", "inventory.yml")
 KEY = os.path.join(LAB_ROOT, "ssh", "id_ed25519")
 ANSIBLE = os.path.join(REPO, ".venv", "bin", "ansible")
 
+
 def lab_vip():
     with open(os.path.join(LAB_ROOT, "default", "vcenter.json"), encoding="utf-8") as f:
         return json.load(f)["lab_vip"].split("/")[0]

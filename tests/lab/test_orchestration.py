@@ -34,6 +34,13 @@ def test_check_mode_prints_the_plan_and_changes_nothing(web):
     assert vip_answer() == "node1"
     rc, out = playbook("start", "--check")
     assert "nothing to do" in out and vip_answer() == "node1"
+    rc, out = playbook("failover", "-e", "failed_node=node1", "--check")
+    assert rc == 0 and "3. node2: start web-vip (ip) [gen %d]" % (web + 1) in out, out
+    rc, out = playbook("recover", "-e", "resource=web-app", "--check")
+    assert rc == 0 and "node1: recover web-app (service)" in out, out
+    rc, out = playbook("stop", "--check")
+    assert rc == 0 and "node1: stop web-vip (ip)" in out, out
+    assert vip_answer() == "node1" and where(playbook("status")[1])[0] == "node1"
 
 
 def test_switchover_to_an_unhealthy_target_is_refused(web, control):
@@ -83,6 +90,9 @@ def test_fence_needs_the_name_twice_then_powers_off_and_verifies(lab, control):
     try:
         rc, out = playbook("fence", "-e", "node=node3")
         assert rc != 0 and "Nothing was done" in out
+        assert vm_power(lab, "node3") == "poweredOn"
+        rc, out = playbook("fence", "-e", "node=node3", "-e", "confirm=node3", "--check")
+        assert rc == 0 and "would power off" in out, out
         assert vm_power(lab, "node3") == "poweredOn"
         rc, out = playbook("fence", "-e", "node=node3", "-e", "confirm=node3")
         assert rc == 0, out

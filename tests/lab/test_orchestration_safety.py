@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 import yaml
-from cluster_runs import LAB, ledger_lines, playbook, until, vip_answer, vm_power, where
+from cluster_runs import LAB, ledger_lines, playbook, vip_answer, vm_power, where
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 

@@ -57,8 +57,8 @@ def host(name, connection="connected", power="poweredOn", maintenance=False, rea
 
 
 def test_host_mode_states_come_from_where_vcenter_runs_the_vms():
-    health = {"vms": [dict(vm("u-db", "vm-6"), host="esx1"), dict(vm("u-app", "vm-7", verdict="failed"), host="esx1",
-                                                                     reasons=["heartbeat red"])],
+    app = dict(vm("u-app", "vm-7", verdict="failed"), host="esx1", reasons=["heartbeat red"])
+    health = {"vms": [dict(vm("u-db", "vm-6"), host="esx1"), app],
               "hosts": [host("esx1"), host("esx2", maintenance=True, reasons=["host in maintenance mode"])]}
     out = observations(ERP, HOSTS, {"results": []}, health)
     assert out["states"] == {"esx1": {"db": "in_service", "app": "failed"},

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
 from ansible_collections.vigil.ha.plugins.modules import fence
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
@@ -31,8 +32,8 @@ class FakeClient(object):
 def ops(monkeypatch):
     state = {"ops": FakeOps()}
     FakeClient.errors = []
-    monkeypatch.setattr(fence, "HAS_PYVMOMI", True)
-    monkeypatch.setattr(fence, "client_from_module", lambda module: FakeClient())
+    monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
+    monkeypatch.setattr(vcenter_module, "client_from_module", lambda module: FakeClient())
     monkeypatch.setattr(fence, "VmOperations", lambda client: state["ops"])
     return state
 

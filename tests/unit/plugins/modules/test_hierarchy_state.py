@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
 from ansible_collections.vigil.ha.plugins.modules import hierarchy_state
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations, FakeVcenter
@@ -25,8 +26,8 @@ class FakeClient(object):
 @pytest.fixture
 def vc(monkeypatch):
     server = FakeVcenter()
-    monkeypatch.setattr(hierarchy_state, "HAS_PYVMOMI", True)
-    monkeypatch.setattr(hierarchy_state, "client_from_module", lambda module: FakeClient())
+    monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
+    monkeypatch.setattr(vcenter_module, "client_from_module", lambda module: FakeClient())
     monkeypatch.setattr(hierarchy_state, "RootAnnotations", lambda client: FakeAnnotations(server))
     return server
 
