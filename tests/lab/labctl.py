@@ -182,9 +182,13 @@ def write_cluster_inventory(name, config):
             ],
         }],
     }}}
-    path = os.path.join(lab_dir(name), "cluster.yml")
+    return write_inventory(name, "cluster.yml", "the lab's vigil.ha cluster", inventory)
+
+
+def write_inventory(name, filename, what, inventory):
+    path = os.path.join(lab_dir(name), filename)
     with open(path + ".tmp", "w") as f:
-        f.write("# Written by tests/lab/labctl.py: the lab's vigil.ha cluster.\n")
+        f.write("# Written by tests/lab/labctl.py: %s.\n" % what)
         json.dump(inventory, f, indent=2)  # JSON is YAML
     os.replace(path + ".tmp", path)
     return path
@@ -210,12 +214,7 @@ def write_host_cluster_inventory(name, state):
              "params": {"uuid": vm["filler-00002"], "tools_timeout": 30}},
         ],
     }]}}}
-    path = os.path.join(lab_dir(name), "cluster-host.yml")
-    with open(path + ".tmp", "w") as f:
-        f.write("# Written by tests/lab/labctl.py: the lab's host-mode vigil.ha cluster.\n")
-        json.dump(inventory, f, indent=2)  # JSON is YAML
-    os.replace(path + ".tmp", path)
-    return path
+    return write_inventory(name, "cluster-host.yml", "the lab's host-mode vigil.ha cluster", inventory)
 
 
 def start_nodes(name, with_nodes):
