@@ -19,7 +19,9 @@ directory (nodes share the machine's file system, so whatever a node keeps
 goes under its data/). The lab's SSH key is .lab/ssh/id_ed25519; the Ansible
 inventory is .lab/nodes/inventory.yml (group vigil_lab_nodes). With
 VIGIL_LAB_NET=N (1-9) the names become vigilN-NAME, vbN-NAME, vigil-brN and
-10.99.N.x, so two checkouts can each run a lab on one machine.
+10.99.N.x, so two checkouts can each run a lab on one machine. With
+VIGIL_LAB_NODES=molecule the names are vmolN-NAME, vmN-NAME, vmol-brN and
+10.98.N.x (Molecule's test hosts, `up --standalone`: no simulator, always on).
 
 `power` is what makes fencing real: poweredOff takes the node off the bridge
 and SIGKILLs every process in its namespace; poweredOn brings the link back
@@ -52,14 +54,20 @@ DEMO_APP = os.path.join(HERE, "demo_app.py")
 NET = os.environ.get("VIGIL_LAB_NET", "0")
 if not re.match(r"^[0-9]$", NET):
     sys.exit("VIGIL_LAB_NET must be one digit 0-9, not %r" % NET)
-BRIDGE = "vigil-br" + NET
-SUBNET = "10.99." + NET
+# VIGIL_LAB_NODES=molecule: the test hosts of Molecule's scenarios, with names
+# and a subnet (10.98.N.0/24) of their own, so that they never touch a lab's.
+KIND = os.environ.get("VIGIL_LAB_NODES", "lab")
+if KIND not in ("lab", "molecule"):
+    sys.exit("VIGIL_LAB_NODES must be lab or molecule, not %r" % KIND)
+NAMES, VETHS, SUBNET_BASE = ("vigil", "vb", "10.99") if KIND == "lab" else ("vmol", "vm", "10.98")
+BRIDGE = NAMES + "-br" + NET
+SUBNET = SUBNET_BASE + "." + NET
 PREFIX = 24
 BRIDGE_ADDRESS = SUBNET + ".1"
 FIRST_NODE = 11          # node i (0-based) is SUBNET.(11 + i), up to .99
 VIP_RANGE = (100, 199)   # left free for virtual IPs; .100 is the default one
-NS_PREFIX = "vigil-" if NET == "0" else "vigil%s-" % NET
-VETH_PREFIX = "vb-" if NET == "0" else "vb%s-" % NET
+NS_PREFIX = "%s%s-" % (NAMES, "" if NET == "0" else NET)
+VETH_PREFIX = "%s%s-" % (VETHS, "" if NET == "0" else NET)
 NETNS_DIR = "/run/netns"
 SSHD = "/usr/sbin/sshd"
 APP_PORT = 8080
@@ -460,8 +468,9 @@ def power_states(state, names):
 
 
 def up(lab="default", names=None, log=print):
-    """Create or repair the nodes of lab `lab` (its named VMs by default)."""
-    state = lab_state(lab)
+    """Create or repair the nodes of lab `lab` (its named VMs by default).
+    lab None: standalone hosts without a simulator, always powered on."""
+    state = lab_state(lab) if lab else {"vms": []}
     if state is None:
         raise NodeError("lab %s is not running (labctl.py start)" % lab)
     names = list(names or state["vms"])
@@ -471,7 +480,7 @@ def up(lab="default", names=None, log=print):
     if len(names) > VIP_RANGE[0] - FIRST_NODE:
         raise NodeError("at most %d nodes" % (VIP_RANGE[0] - FIRST_NODE))
     old = load_config()
-    if old and old["lab"] != lab and lab_state(old["lab"]):
+    if old and old["lab"] != lab and old["lab"] and lab_state(old["lab"]):
         raise NodeError("the nodes belong to lab %s, which is running; stop it first" % old["lab"])
     config = {"lab": lab, "bridge": BRIDGE, "bridge_address": BRIDGE_ADDRESS, "prefix": PREFIX,
               "nodes": {n: "%s.%d" % (SUBNET, FIRST_NODE + i) for i, n in enumerate(names)}}
@@ -481,7 +490,7 @@ def up(lab="default", names=None, log=print):
     ensure_key()
     write_if_changed(CONFIG, json.dumps(config, indent=2) + "\n")
     ensure_bridge()
-    powers = power_states(state, names)
+    powers = power_states(state, names) if lab else dict.fromkeys(names, "poweredOn")
     for node in nodes_from(config):
         result = ensure_node(node, powers[node.name] == "poweredOn")
         log("node %s %s (%s): %s" % (node.name, node.address, node.ns, result))
@@ -632,6 +641,7 @@ def main(argv=None):
     s = sub.add_parser("up")
     s.add_argument("--lab", default="default")
     s.add_argument("--nodes", help="node names (default: the lab's named VMs)")
+    s.add_argument("--standalone", action="store_true", help="no simulator: the nodes are simply on")
     sub.add_parser("down")
     s = sub.add_parser("status")
     s.add_argument("--json", action="store_true")
@@ -647,7 +657,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         if args.cmd == "up":
-            up(args.lab, args.nodes.split(",") if args.nodes else None)
+            up(None if args.standalone else args.lab, args.nodes.split(",") if args.nodes else None)
         elif args.cmd == "down":
             down()
         elif args.cmd == "status":
