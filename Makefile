@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test unit playbooks sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration molecule lab-tests lab-start lab-stop lab-status bench changelog clean
 
 help:
 	@echo "make demo    - set up, start the lab, show health before and after faults"
@@ -24,7 +24,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity integration
+test: setup unit playbooks sanity integration molecule
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -42,6 +42,11 @@ integration: lab-start
 	cp .lab/default/vcenter.json tests/integration/integration_config.yml
 	tools/ansible-test.sh integration --local
 	$(PY) -m pytest -q tests/lab
+
+# The roles' scenarios on test hosts made of network namespaces with sshd
+# (extensions/molecule/resources/create.yml); each destroys what it made.
+molecule:
+	NO_COLOR=1 $(VENV)/bin/molecule test --all
 
 lab-start:
 	@$(LAB) start

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl shellcheck openssh-server openssh-client iputils-ping iputils-arping procps util-linux)
+# The roles' packages: Molecule's test hosts share this machine's, and have no network.
+APT_PACKAGES+=(python3-venv python3-apt openjdk-17-jre-headless)
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
 missing=()
@@ -24,6 +26,16 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements 2>/dev/null)" != "$
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > .venv/.requirements
+fi
+
+# The watcher role's virtualenv offline (Molecule's test hosts reach no index):
+# wheels of roles/watcher/files/requirements.txt, used with --no-index --find-links.
+want=$(sha256sum roles/watcher/files/requirements.txt | cut -d' ' -f1)
+if [ "$(cat .build/wheelhouse/.requirements 2>/dev/null)" != "$want" ]; then
+  echo "setup: building .build/wheelhouse"
+  rm -rf .build/wheelhouse
+  .venv/bin/pip wheel -q --disable-pip-version-check -w .build/wheelhouse -r roles/watcher/files/requirements.txt
+  echo "$want" > .build/wheelhouse/.requirements
 fi
 
 # Ansible finds the collection here (ansible.cfg's collections_path).
