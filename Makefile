@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lab-tests lab-start lab-stop lab-status bench changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench changelog clean
 
 help:
 	@echo "make demo    - set up, start the lab, show health before and after faults"
@@ -24,7 +24,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity integration molecule
+test: setup unit playbooks sanity lint integration molecule
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -42,6 +42,11 @@ integration: lab-start
 	cp .lab/default/vcenter.json tests/integration/integration_config.yml
 	tools/ansible-test.sh integration --local
 	$(PY) -m pytest -q tests/lab
+
+# ansible-lint, production profile, offline, over the whole collection
+# (.ansible-lint says what is excluded and why).
+lint:
+	$(VENV)/bin/ansible-lint --nocolor
 
 # The roles' scenarios on test hosts made of network namespaces with sshd
 # (extensions/molecule/resources/create.yml); each destroys what it made.
