@@ -144,6 +144,7 @@ class HealthSource(object):
                 self.view.objects.replace(first)
                 self.view.vcenter_up = True
                 await self._refresh_states()
+                LOG.info("vigil.ha.health: watching %d VMs and hosts of vCenter %s", len(first), self.name)
                 await self._vcenter_state("connected", ["watching %d VMs and hosts" % len(first)], resync)
                 await self._evaluate(resync)
                 backoff, resync = 1, False

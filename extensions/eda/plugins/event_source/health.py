@@ -131,11 +131,12 @@ def connection(args):
     out = {}
     for key, env in ENV.items():
         value = args.get(key)
-        out[key] = os.environ.get(env) if value is None else value
+        out[key] = os.environ.get(env) if value in (None, "") else value
     for key in ("hostname", "username", "password"):
         if not out[key]:
             raise ValueError("vigil.ha.health: %s is required (argument %s or environment %s)" % (key, key, ENV[key]))
     out["port"] = int(out["port"] or 443)
+    out["ca_path"] = out["ca_path"] or None
     validate = out["validate_certs"]
     out["validate_certs"] = validate is None or validate is True or str(validate).lower() in ("1", "true", "yes", "on")
     return out
