@@ -98,6 +98,10 @@ class HealthSource(object):
         self.prober = prober
         self.tracker = events.Tracker()
         self.recheck = asyncio.Event()
+        # Resources of a hierarchy that just moved are judged on the new owner
+        # only once seen in service there: failing while they start is the
+        # move's business (the playbook reports it), not a new failure.
+        self.unarmed = set()
         self._states_lock = asyncio.Lock()
 
     # -- plumbing --------------------------------------------------------
@@ -223,6 +227,7 @@ class HealthSource(object):
                     # The old owner's node-side reports say nothing about the new one.
                     for resource in self.view.cluster.hierarchy(name).resources:
                         self.tracker.drop((events.RESOURCE, name, resource.name), "node")
+                        self.unarmed.add((name, resource.name))
                 transition = events.Transition((events.HIERARCHY, name), before["owner"] or "none",
                                                state["owner"] or "none",
                                                ["generation %s -> %s" % (before["generation"], state["generation"])],
@@ -232,6 +237,10 @@ class HealthSource(object):
     # -- checks ----------------------------------------------------------
 
     async def _resource_report(self, hierarchy, resource, state, reasons, observer, node):
+        if (hierarchy, resource) in self.unarmed:
+            if state != "in_service":
+                return
+            self.unarmed.discard((hierarchy, resource))
         if state == "out_of_service":
             # On the node that holds the hierarchy, a resource not running is a failure.
             state, reasons = "failed", ["out of service on %s, which holds %s" % (node, hierarchy)] + list(reasons)
