@@ -9,6 +9,8 @@ LAB := python3 tests/lab/labctl.py
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
+export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
 .PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench changelog clean
 

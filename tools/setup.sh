@@ -9,6 +9,8 @@ APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl s
 APT_PACKAGES+=(python3-venv python3-apt openjdk-17-jre-headless)
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
+# ansible-rulebook needs Java 17 (its rules engine, Drools, runs in a JVM).
+ls -d /usr/lib/jvm/java-17-openjdk-* >/dev/null 2>&1 || APT_PACKAGES+=(openjdk-17-jre-headless)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

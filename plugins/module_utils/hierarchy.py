@@ -76,9 +76,9 @@ def start_order(deps):
 class Node(object):
     """A cluster member: a VM or physical server (guest mode) or an ESXi host (host mode)."""
 
-    __slots__ = ("name", "mode", "vm", "physical", "esxi", "fencing", "check")
+    __slots__ = ("name", "mode", "vm", "physical", "esxi", "fencing", "check", "maintenance")
 
-    def __init__(self, name, mode, vm=None, physical=False, esxi=None, fencing="none", check=None):
+    def __init__(self, name, mode, vm=None, physical=False, esxi=None, fencing="none", check=None, maintenance=False):
         self.name = name
         self.mode = mode
         self.vm = dict(vm) if vm else None  # {"uuid": ..., "moref": ...}
@@ -86,11 +86,12 @@ class Node(object):
         self.esxi = esxi
         self.fencing = fencing  # fencing method
         self.check = dict(check or {})  # {"interval": s, "timeout": s}
+        self.maintenance = maintenance  # an operator's flag: no automatic action for this node
 
     @classmethod
     def from_config(cls, name, cfg):
         return cls(name, cfg["mode"], cfg.get("vm"), cfg.get("physical", False), cfg.get("esxi"),
-                   cfg["fencing"]["method"], cfg["check"])
+                   cfg["fencing"]["method"], cfg["check"], cfg.get("maintenance", False))
 
     @property
     def fenceable(self):
@@ -140,8 +141,9 @@ class Resource(object):
 class Hierarchy(object):
     """Resources in service together on one node at a time, and the nodes that may hold them."""
 
-    def __init__(self, name, nodes, priorities, resources, policy):
+    def __init__(self, name, nodes, priorities, resources, policy, maintenance=False):
         self.name = name
+        self.maintenance = maintenance  # an operator's flag: no automatic action for this hierarchy
         self.priorities = dict(priorities)  # node name -> priority (lower preferred)
         self.nodes = sorted(nodes, key=lambda n: self.priorities[n.name])
         self.resources = list(resources)  # as configured
@@ -154,7 +156,8 @@ class Hierarchy(object):
         """``nodes`` maps node names to Node objects."""
         members = [nodes[entry["node"]] for entry in cfg["nodes"]]
         priorities = dict((entry["node"], entry["priority"]) for entry in cfg["nodes"])
-        return cls(cfg["name"], members, priorities, [Resource.from_config(r) for r in cfg["resources"]], cfg["policy"])
+        return cls(cfg["name"], members, priorities, [Resource.from_config(r) for r in cfg["resources"]], cfg["policy"],
+                   cfg.get("maintenance", False))
 
     def _deps(self):
         return dict((r.name, r.depends_on) for r in self.resources)

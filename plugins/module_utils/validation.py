@@ -31,8 +31,8 @@ MODES = (GUEST, HOST)
 FENCING_METHODS = ("vcenter_poweroff", "none")
 SWITCHBACK = ("manual", "automatic")
 
-NODE_KEYS = ("mode", "vm", "physical", "esxi", "fencing", "check")
-HIERARCHY_KEYS = ("name", "nodes", "policy", "resources")
+NODE_KEYS = ("mode", "vm", "physical", "esxi", "fencing", "check", "maintenance")
+HIERARCHY_KEYS = ("name", "nodes", "policy", "resources", "maintenance")
 RESOURCE_KEYS = ("name", "kind", "params", "depends_on", "check")
 
 NODE_CHECK = {"interval": 5, "timeout": 2}
@@ -103,6 +103,11 @@ def _str_keys(errs, where, field, value):
 def _unknown(errs, where, value, known, prefix=""):
     for key in sorted(set(value) - set(known), key=str):
         errs.add(where, prefix + str(key), "unknown key (known: %s)" % ", ".join(sorted(known)))
+
+
+def _flag(errs, where, field, value):
+    """An optional boolean, false when absent or wrong (then an error)."""
+    return value is not None and _typed(errs, where, field, value, "bool") and value
 
 
 def _choice(errs, where, field, value, choices):
@@ -258,10 +263,11 @@ def _node(errs, name, raw):
         errs.add(where, "fencing.method", "vcenter_poweroff needs a VM, and this node is physical")
 
     check = _timing(errs, where, "check", raw.get("check"), NODE_CHECK)
+    maintenance = _flag(errs, where, "maintenance", raw.get("maintenance"))
     if mode is None:
         return None
     return {"mode": mode, "vm": vm, "physical": bool(physical) if mode == GUEST else False, "esxi": esxi,
-            "fencing": {"method": method}, "check": check}
+            "fencing": {"method": method}, "check": check, "maintenance": maintenance}
 
 
 def _node_vm(errs, where, raw):
@@ -514,9 +520,10 @@ def _hierarchy(errs, i, raw, nodes, group, names):
         for cycle in find_cycles(graph):
             errs.add("%s, resource '%s'" % (where, cycle[0]), "depends_on", "dependency cycle %s" % " -> ".join(cycle))
 
+    maintenance = _flag(errs, where, "maintenance", raw.get("maintenance"))
     if name is None:
         return None
-    return {"name": name, "nodes": members, "policy": policy, "resources": resources}
+    return {"name": name, "nodes": members, "policy": policy, "resources": resources, "maintenance": maintenance}
 
 
 def _claims(errs, hierarchies):

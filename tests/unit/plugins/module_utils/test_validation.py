@@ -82,13 +82,13 @@ BAD = [
      ["hierarchy 'web', resource 'vip', params.mask: unknown key for kind ip (known: address, arp_count, interface)"]),
     ("unknown node key",
      lambda n, h: n["node1"].update(role="primary"),
-     ["node 'node1', role: unknown key (known: check, esxi, fencing, mode, physical, vm)"]),
+     ["node 'node1', role: unknown key (known: check, esxi, fencing, maintenance, mode, physical, vm)"]),
     ("unknown node vm key",
      lambda n, h: n["node1"]["vm"].update(name="node1"),
      ["node 'node1', vm.name: unknown key (known: moref, uuid)"]),
     ("unknown hierarchy key",
      lambda n, h: web(h).update(owner="ops"),
-     ["hierarchy 'web', owner: unknown key (known: name, nodes, policy, resources)"]),
+     ["hierarchy 'web', owner: unknown key (known: maintenance, name, nodes, policy, resources)"]),
     ("unknown hierarchy node entry key",
      lambda n, h: web(h)["nodes"][1].update(weight=5),
      ["hierarchy 'web', node 'node1', weight: unknown key (known: node, priority)"]),
@@ -104,6 +104,12 @@ BAD = [
     ("unknown fencing key",
      lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "delay": 5}),
      ["node 'node1', fencing.delay: unknown key (known: method)"]),
+    ("node maintenance not a bool",
+     lambda n, h: n["node1"].update(maintenance="yes"),
+     ["node 'node1', maintenance: must be true or false, not 'yes'"]),
+    ("hierarchy maintenance not a bool",
+     lambda n, h: web(h).update(maintenance=1),
+     ["hierarchy 'web', maintenance: must be true or false, not 1"]),
     ("priority of the wrong type",
      lambda n, h: web(h)["nodes"][1].update(priority="1"),
      ["hierarchy 'web', node 'node1', priority: must be an integer, not '1'"]),
@@ -340,13 +346,14 @@ def test_defaults_are_filled_in():
     config = validate(nodes, hierarchies)
     assert config["nodes"]["node1"] == {
         "mode": "guest", "vm": {"uuid": U1, "moref": None}, "physical": False, "esxi": None,
-        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}}
+        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}, "maintenance": False}
     assert config["nodes"]["phys"]["fencing"] == {"method": "none"}
     assert config["nodes"]["phys"]["vm"] is None
     assert config["nodes"]["esx1"] == {
         "mode": "host", "vm": None, "physical": False, "esxi": "esxi-01.lab",
-        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}}
+        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}, "maintenance": False}
     w = config["hierarchies"][0]
+    assert w["maintenance"] is False
     assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
     assert w["policy"] == {"local_recovery": {"attempts": 3, "window": 300}, "failover": {"max": 2, "window": 3600},
                            "switchback": "manual", "confirm_failover": False}
@@ -359,6 +366,15 @@ def test_defaults_are_filled_in():
                             "http": {"url": "http://10.99.0.100:8080/", "expect_status": 200, "expect_body": None, "timeout": 2.0}}
     assert config["hierarchies"][1]["resources"][0]["params"] == {
         "uuid": U2, "moref": None, "shutdown_timeout": 120, "tools_timeout": 300}
+
+
+def test_maintenance_flags_are_kept():
+    nodes, hierarchies = base()
+    nodes["node2"]["maintenance"] = True
+    hierarchies[0]["maintenance"] = True
+    config = validate(nodes, hierarchies)
+    assert config["nodes"]["node2"]["maintenance"] is True and config["nodes"]["node1"]["maintenance"] is False
+    assert config["hierarchies"][0]["maintenance"] is True and config["hierarchies"][1]["maintenance"] is False
 
 
 def test_normalised_config_validates_again_unchanged():

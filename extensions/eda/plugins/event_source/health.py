@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Event source vigil.ha.health: thin; the engine is plugins/module_utils/health_source.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+
+DOCUMENTATION = r"""
+---
+short_description: Health events of a vigil.ha cluster, edge-triggered
+description:
+  - Watches the cluster of an inventory group (the one the playbooks use) and
+    puts one event on the queue per transition, under the key C(vigil_ha), with
+    the schema of docs/events.md.
+  - vCenter is watched by push (one WaitForUpdatesEx on VMs and hosts); the
+    C(tcp) and C(http) checks of every resource run here on their own
+    intervals; the deeper checks (C(service), C(script), C(filesystem), C(ip))
+    run on each node that holds a hierarchy through M(vigil.ha.app_health_info)
+    over SSH, every O(node_check_interval) seconds.
+  - After losing vCenter it says so once, reconnects and reports only what
+    really changed meanwhile. Events never carry credentials.
+author:
+  - vigil.ha developers (@vigil-ha)
+options:
+  inventory:
+    description: The cluster's inventory (file or directory), as given to ansible-playbook with -i.
+    type: str
+    required: true
+  cluster_group:
+    description: The inventory group of the cluster's nodes.
+    type: str
+    default: vigil_ha_cluster
+  hostname:
+    description: vCenter's host name; else the environment variable VMWARE_HOST.
+    type: str
+  username:
+    description: vCenter user; else VMWARE_USER.
+    type: str
+  password:
+    description: Its password; else VMWARE_PASSWORD. Never part of an event.
+    type: str
+  port:
+    description: vCenter's HTTPS port; else VMWARE_PORT.
+    type: int
+    default: 443
+  validate_certs:
+    description: Verify vCenter's certificate; else VMWARE_VALIDATE_CERTS.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle to trust for vCenter; else VMWARE_CA_PATH.
+    type: str
+  timeout:
+    description: Seconds each vCenter call may take.
+    type: int
+    default: 30
+  max_wait:
+    description: Seconds one WaitForUpdatesEx call waits for a change.
+    type: int
+    default: 10
+  state_interval:
+    description: Seconds between reads of the owner and generation of every hierarchy.
+    type: int
+    default: 5
+  node_check_interval:
+    description: Seconds between the node-side checks of each node that holds a hierarchy.
+    type: int
+    default: 30
+  node_check_timeout:
+    description: Seconds one node-side check may take.
+    type: int
+    default: 25
+  reconnect_max:
+    description: Longest pause, in seconds, between attempts to reconnect to vCenter.
+    type: int
+    default: 30
+"""
+
+EXAMPLES = r"""
+- name: Health of the cluster
+  hosts: localhost
+  sources:
+    - vigil.ha.health:
+        inventory: /etc/vigil-ha/cluster.yml
+        hostname: "{{ vcenter_hostname }}"
+        username: "{{ vcenter_username }}"
+        password: "{{ vcenter_password }}"
+        ca_path: /etc/pki/vcenter-ca.pem
+  rules:
+    - name: Show every transition
+      condition: event.vigil_ha is defined
+      action:
+        print_event:
+"""
+
+
+def _collection_imports():
+    """Make ``ansible_collections.vigil.ha`` importable when ansible-rulebook ran this file by path."""
+    here = os.path.abspath(__file__)
+    while os.path.basename(here) not in ("ansible_collections", ""):
+        here = os.path.dirname(here)
+    root = os.path.dirname(here)
+    if os.path.basename(here) == "ansible_collections" and root not in sys.path:
+        sys.path.append(root)
+
+
+_collection_imports()
+
+# pylint: disable=wrong-import-position
+from ansible_collections.vigil.ha.plugins.module_utils import health_source, validation, vsphere_client  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.cluster_view import config_from_inventory  # noqa: E402
+
+ENV = {"hostname": "VMWARE_HOST", "username": "VMWARE_USER", "password": "VMWARE_PASSWORD", "port": "VMWARE_PORT",
+       "validate_certs": "VMWARE_VALIDATE_CERTS", "ca_path": "VMWARE_CA_PATH"}
+
+
+def _tool(name):
+    """An Ansible command next to this Python (a venv), else from PATH."""
+    near = os.path.join(os.path.dirname(sys.executable), name)
+    return near if os.access(near, os.X_OK) else (shutil.which(name) or name)
+
+
+def connection(args):
+    """vCenter connection options from the arguments, else the VMWARE_* environment."""
+    out = {}
+    for key, env in ENV.items():
+        value = args.get(key)
+        out[key] = os.environ.get(env) if value in (None, "") else value
+    for key in ("hostname", "username", "password"):
+        if not out[key]:
+            raise ValueError("vigil.ha.health: %s is required (argument %s or environment %s)" % (key, key, ENV[key]))
+    out["port"] = int(out["port"] or 443)
+    out["ca_path"] = out["ca_path"] or None
+    validate = out["validate_certs"]
+    out["validate_certs"] = validate is None or validate is True or str(validate).lower() in ("1", "true", "yes", "on")
+    return out
+
+
+async def load_cluster(inventory, group, timeout=120):
+    """The validated cluster of ``group`` in ``inventory`` (ansible-inventory reads it, vault included)."""
+    proc = await asyncio.create_subprocess_exec(
+        _tool("ansible-inventory"), "-i", inventory, "--list", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    if proc.returncode != 0:
+        raise ValueError("vigil.ha.health: inventory: ansible-inventory failed on %s: %s"
+                         % (inventory, " ".join(err.decode("utf-8", "replace").split())[-500:]))
+    nodes, hierarchies = config_from_inventory(json.loads(out), group)
+    try:
+        return validation.load(nodes, hierarchies, group)
+    except validation.ConfigError as exc:
+        raise ValueError("vigil.ha.health: the cluster of %s is refused: %s" % (inventory, "; ".join(exc.errors)))
+
+
+async def main(queue, args):
+    """Put health events on ``queue`` until cancelled; never returns in normal use."""
+    if not args.get("inventory"):
+        raise ValueError("vigil.ha.health: inventory is required (the cluster's inventory)")
+    conn = connection(args)
+    cluster = await load_cluster(args["inventory"], args.get("cluster_group") or "vigil_ha_cluster")
+    options = dict((k, int(args[k])) for k in health_source.DEFAULTS if args.get(k) is not None)
+    options["timeout"] = options.get("timeout", health_source.DEFAULTS["timeout"])
+
+    if not vsphere_client.HAS_PYVMOMI:
+        raise ValueError("vigil.ha.health: pyVmomi is required (pip install pyvmomi): %s"
+                         % vsphere_client.PYVMOMI_IMPORT_ERROR)
+
+    def connect():
+        return vsphere_client.VsphereClient(timeout=options["timeout"], **conn).connect()
+
+    source = health_source.HealthSource(cluster, queue, health_source.VcenterLink(connect), options,
+                                        ansible=_tool("ansible"), inventory=args["inventory"],
+                                        name=conn["hostname"])
+    await source.run()
+
+
+if __name__ == "__main__":
+    # Run alone: print the events (python health.py INVENTORY), with VMWARE_* in the environment.
+    class _PrintQueue(object):
+        async def put(self, event):
+            print(json.dumps(event))  # noqa: T201
+
+    import logging
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(_PrintQueue(), {"inventory": sys.argv[1]}))

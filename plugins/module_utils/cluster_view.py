@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster as the event source sees it (plain Python).
+
+Joins the cluster model (hierarchy.py) with what vCenter shows
+(vcenter_view.py) and the owner and generation of each hierarchy: which
+vSphere objects concern which nodes and resources, which hierarchies an
+event is about, whether they are in maintenance, whether the node could be
+fenced right now, and which checks to run where.
+"""
+
+from __future__ import annotations
+
+from . import events, health
+from .hierarchy import GUEST
+from .kinds import CHECK_KINDS
+from .validation import ConfigError
+
+DEFAULT_GROUP = "vigil_ha_cluster"
+
+# Verdict of a VM -> state of a host mode ``vm`` resource.
+VM_RESOURCE_STATE = {health.OK: "in_service", health.DEGRADED: "in_service",
+                     health.FAILED: "failed", health.UNKNOWN: "unknown"}
+
+
+def config_from_inventory(listing, group=DEFAULT_GROUP):
+    """``(nodes, hierarchies)`` for ``validation.load`` from ``ansible-inventory --list`` output.
+
+    Variables are taken as the inventory gives them (not templated).
+    Raises ConfigError when the group has no hosts.
+    """
+    hosts, seen = [], set()
+
+    def walk(name):
+        if name in seen:
+            return
+        seen.add(name)
+        entry = listing.get(name) or {}
+        for host in entry.get("hosts") or []:
+            if host not in hosts:
+                hosts.append(host)
+        for child in entry.get("children") or []:
+            walk(child)
+
+    walk(group)
+    if not hosts:
+        raise ConfigError(["inventory group %s has no hosts; set cluster_group to the group of the cluster's nodes"
+                           % group])
+    hostvars = (listing.get("_meta") or {}).get("hostvars") or {}
+    nodes = dict((h, (hostvars.get(h) or {}).get("vigil_ha_node")) for h in hosts)
+    return nodes, (hostvars.get(hosts[0]) or {}).get("vigil_ha_hierarchies") or []
+
+
+class Subject(object):
+    """Something vCenter shows that concerns the cluster, with its state now."""
+
+    __slots__ = ("key", "type", "name", "moref", "state", "reasons", "nodes", "hierarchy", "resource")
+
+    def __init__(self, key, subject_type, name, moref, state, reasons, nodes, hierarchy=None, resource=None):
+        self.key = key
+        self.type = subject_type
+        self.name = name
+        self.moref = moref
+        self.state = state
+        self.reasons = list(reasons)
+        self.nodes = list(nodes)
+        self.hierarchy = hierarchy
+        self.resource = resource
+
+
+class ClusterView(object):
+    def __init__(self, cluster, objects):
+        self.cluster = cluster
+        self.objects = objects  # vcenter_view.VcenterObjects
+        self.states = {}  # hierarchy -> {"owner": node or None, "generation": n}
+        self.vcenter_up = False
+
+    # -- where things are ------------------------------------------------
+
+    def node_vm(self, name):
+        node = self.cluster.node(name)
+        if node.mode != GUEST or not node.vm:
+            return None
+        return self.objects.find_vm(node.vm.get("uuid"), node.vm.get("moref"))
+
+    def node_host(self, name):
+        """The MoRef of the ESXi host under a node: its VM's host, or the host itself in host mode."""
+        node = self.cluster.node(name)
+        if node.mode == GUEST:
+            vm = self.node_vm(name)
+            return self.objects.host_of(vm) if vm else None
+        return self.objects.find_host(node.esxi)
+
+    def node_of_host(self, host_moref):
+        name = self.objects.name(host_moref) if host_moref else None
+        for node in self.cluster.nodes.values():
+            if node.mode != GUEST and node.esxi == name:
+                return node.name
+        return None
+
+    def owner(self, hierarchy):
+        return (self.states.get(hierarchy) or {}).get("owner")
+
+    def generation(self, hierarchy):
+        return (self.states.get(hierarchy) or {}).get("generation")
+
+    def owned(self, node):
+        """Hierarchies that ``node`` holds now."""
+        return [h for h in self.cluster.hierarchies.values() if self.owner(h.name) == node]
+
+    # -- what vCenter shows ---------------------------------------------
+
+    def subjects(self):
+        """Every VM, host and ``vm`` resource vCenter shows that concerns the cluster, with its state."""
+        out, hosts = [], {}
+        for node in self.cluster.nodes.values():
+            if node.mode == GUEST:
+                if node.physical or not node.vm:
+                    continue
+                vm = self.node_vm(node.name)
+                verdict = self.objects.vm_verdict(vm)
+                out.append(Subject((events.VM, node.name), events.VM, self.objects.name(vm) if vm else node.name, vm,
+                                   verdict.status, verdict.reasons, [node.name]))
+                host = self.objects.host_of(vm) if vm else None
+            else:
+                host = self.objects.find_host(node.esxi)
+                if host is None:
+                    out.append(Subject((events.HOST, node.esxi), events.HOST, node.esxi, None, health.UNKNOWN,
+                                       ["host not found in vCenter"], [node.name]))
+            if host:
+                hosts.setdefault(host, []).append(node.name)
+        for hierarchy in self.cluster.hierarchies.values():
+            for resource in hierarchy.resources:
+                if resource.kind != "vm":
+                    continue
+                vm = self.objects.find_vm(resource.params.get("uuid"), resource.params.get("moref"))
+                verdict = self.objects.vm_verdict(vm)
+                node = self.node_of_host(self.objects.host_of(vm)) if vm else None
+                out.append(Subject((events.RESOURCE, hierarchy.name, resource.name), events.RESOURCE, resource.name,
+                                   vm, VM_RESOURCE_STATE[verdict.status], verdict.reasons, [node] if node else [],
+                                   hierarchy.name, resource.name))
+        for host, nodes in sorted(hosts.items()):
+            verdict = self.objects.host_verdict(host)
+            out.append(Subject((events.HOST, host), events.HOST, self.objects.name(host), host, verdict.status,
+                               verdict.reasons, nodes))
+        return out
+
+    def node_down(self, name):
+        """Why vCenter says ``name`` cannot serve (its VM off, failed or unseen), or None."""
+        node = self.cluster.node(name)
+        if node.mode != GUEST or node.physical or not node.vm:
+            return None
+        verdict = self.objects.vm_verdict(self.node_vm(name))
+        if verdict.status in (health.FAILED, health.UNKNOWN):
+            return "; ".join(verdict.reasons)
+        return None
+
+    # -- what an event carries -------------------------------------------
+
+    def targets(self, nodes, hierarchy=None):
+        """``(hierarchy, node)`` pairs an event is about: each hierarchy of each node, or ``(None, node)``."""
+        if hierarchy is not None:
+            return [(hierarchy, node) for node in nodes or [None]]
+        out = []
+        for node in nodes:
+            mine = [h.name for h in self.cluster.hierarchies_of(node)] or [None]
+            out.extend((h, node) for h in mine)
+        return out
+
+    def maintenance(self, hierarchy, node):
+        """Why no automatic action may touch ``hierarchy`` on ``node`` (empty: none)."""
+        reasons = []
+        if hierarchy and self.cluster.hierarchy(hierarchy).maintenance:
+            reasons.append("hierarchy %s is in maintenance (inventory)" % hierarchy)
+        if node:
+            if self.cluster.node(node).maintenance:
+                reasons.append("node %s is in maintenance (inventory)" % node)
+            host = self.node_host(node)
+            if host and self.objects.in_maintenance(host):
+                reasons.append("ESXi host %s of node %s is in maintenance mode (vCenter)" % (self.objects.name(host), node))
+        return reasons
+
+    def fencing(self, name):
+        """``{"possible", "reason"}``: could ``name`` be fenced through vCenter right now?"""
+        node = self.cluster.node(name)
+        if not node.fenceable:
+            return {"possible": False, "reason": "fencing.method is none on node %s" % name}
+        if not self.vcenter_up:
+            return {"possible": False, "reason": "vCenter is unreachable"}
+        if node.mode == GUEST:
+            vm = self.node_vm(name)
+            if vm is None:
+                return {"possible": False, "reason": "the VM of node %s is not in vCenter" % name}
+            if not self.objects.connected(vm):
+                return {"possible": False, "reason": "the VM of node %s is %s in vCenter" % (
+                    name, self.objects.props(vm).get("runtime.connectionState") or "not connected")}
+            host = self.objects.host_of(vm)
+            what = "power off VM %s through vCenter" % self.objects.name(vm)
+        else:
+            host = self.objects.find_host(node.esxi)
+            what = "power off the hierarchy's VMs on %s through vCenter" % node.esxi
+        if host is None or not self.objects.connected(host):
+            return {"possible": False, "reason": "ESXi host %s of node %s is %s: nothing it runs can be confirmed off"
+                    % (self.objects.name(host) if host else node.esxi, name,
+                       self.objects.props(host).get("runtime.connectionState") or "not found")}
+        return {"possible": True, "reason": what}
+
+    # -- which checks to run ---------------------------------------------
+
+    def endpoint_checks(self):
+        """``(hierarchy, resource, kind, params, interval, timeout)`` of every tcp/http check of guest hierarchies."""
+        out = []
+        for hierarchy in self.cluster.hierarchies.values():
+            if hierarchy.mode != GUEST:
+                continue
+            for resource in hierarchy.resources:
+                interval, timeout = resource.check["interval"], resource.check["timeout"]
+                if resource.kind in CHECK_KINDS:
+                    out.append((hierarchy.name, resource.name, resource.kind, resource.params, interval, timeout))
+                elif resource.endpoint:
+                    kind, params = resource.endpoint
+                    out.append((hierarchy.name, resource.name, kind, params, interval, timeout))
+        return out
+
+    def node_resources(self, name):
+        """What ``vigil.ha.app_health_info`` checks on ``name``: the resources of the guest hierarchies it holds."""
+        return [dict(r.to_dict(), hierarchy=h.name) for h in self.owned(name) if h.mode == GUEST for r in h.resources]

@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The engine of the event source ``vigil.ha.health`` (asyncio, plain Python).
+
+Three kinds of observation feed one Tracker (events.py), and only its
+transitions become events:
+
+- vCenter by push: one WaitForUpdatesEx watch on VMs and hosts
+  (vcenter_view.py); owner and generation of each hierarchy are read
+  again before every event about a hierarchy and every few seconds;
+- the tcp/http checks of every resource, run here on their own intervals
+  against the hierarchy's owner;
+- the node-side checks (``vigil.ha.app_health_info`` over SSH) of the
+  resources each owner holds, on a longer interval (node_checks.py).
+
+Every blocking call runs in a thread (``asyncio.to_thread``) under a
+deadline, so the event loop never waits on vCenter or a node. When the
+watch breaks (vCenter restarted, a network blip) the source says so once,
+reconnects with backoff, starts over from the watch's first (full) batch
+and reports only what really changed meanwhile (``resync: true``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from . import events, node_checks, state_store
+from .cluster_view import ClusterView
+from .kits.registry import node_kit
+from .vcenter_view import WATCHED, VcenterObjects
+from .vsphere_errors import VsphereError, VsphereTimeoutError
+
+LOG = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "timeout": 30,  # each vCenter call, seconds
+    "max_wait": 10,  # WaitForUpdatesEx maxWaitSeconds
+    "state_interval": 5,  # owner and generation read again, seconds
+    "node_check_interval": 30,  # node-side checks, seconds
+    "node_check_timeout": 25,  # one node-side check, seconds
+    "reconnect_max": 30,  # longest pause between reconnects, seconds
+}
+
+
+class VcenterLink(object):
+    """The blocking vCenter calls of the source, over one session (run in threads)."""
+
+    def __init__(self, connect):
+        self._connect = connect  # () -> a connected VsphereClient
+        self.client = None
+
+    def open(self):
+        self.close()
+        self.client = self._connect()
+
+    def watch(self, max_wait):
+        return self.client.watch(WATCHED, max_wait=max_wait)
+
+    def read_states(self, names):
+        # Imported here: vsphere_state needs pyVmomi, the rest of the engine does not.
+        from .vsphere_state import RootAnnotations
+        snapshot = RootAnnotations(self.client).read()
+        out = {}
+        for name in names:
+            try:
+                state = state_store.effective(snapshot, name)
+            except state_store.StateError as exc:
+                LOG.warning("hierarchy %s: %s", name, exc)
+                continue
+            out[name] = {"owner": state["owner"], "generation": state["generation"]}
+        return out
+
+    def close(self):
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+
+def probe(kind, name, params):
+    """One tcp/http check from here: ``(state, reasons)`` (blocking, bounded by the check's timeout)."""
+    result = node_kit(kind, name, params).check()
+    return result.state, result.reasons
+
+
+class HealthSource(object):
+    def __init__(self, cluster, queue, link, options=None, ansible="ansible", inventory=None,
+                 factory=None, prober=probe, name="vcenter"):
+        self.name = name  # vCenter's host name, for its own events
+        self.view = ClusterView(cluster, VcenterObjects())
+        self.queue = queue
+        self.link = link
+        self.options = dict(DEFAULTS, **(options or {}))
+        self.ansible = ansible
+        self.inventory = inventory
+        self.factory = factory or events.EventFactory()
+        self.prober = prober
+        self.tracker = events.Tracker()
+        self.recheck = asyncio.Event()
+        # Resources of a hierarchy that just moved are judged on the new owner
+        # only once seen in service there: failing while they start is the
+        # move's business (the playbook reports it), not a new failure.
+        self.unarmed = set()
+        self._states_lock = asyncio.Lock()
+
+    # -- plumbing --------------------------------------------------------
+
+    async def _thread(self, what, func, *args):
+        """Run a blocking vCenter call in a thread, never longer than its deadline."""
+        deadline = self.options["timeout"] + self.options["max_wait"] + 5
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(func, *args), deadline)
+        except asyncio.TimeoutError:
+            raise VsphereTimeoutError("%s: no answer within %ss" % (what, deadline))
+
+    async def _emit(self, subject_type, name, transition, hierarchy=None, node=None, resource=None, moref=None,
+                    resync=False):
+        view = self.view
+        event = self.factory.make(
+            subject_type, name, transition.before, transition.after, transition.reasons, transition.observer,
+            hierarchy=hierarchy, node=node, resource=resource, moref=moref,
+            owner=view.owner(hierarchy) if hierarchy else None,
+            generation=view.generation(hierarchy) if hierarchy else None,
+            maintenance=view.maintenance(hierarchy, node), fencing=view.fencing(node) if node else None,
+            resync=resync)
+        LOG.info("event %s", event[events.KEY])
+        await self.queue.put(event)
+
+    async def run(self):
+        """Watch and check until cancelled; never returns in normal use."""
+        loops = [self._vcenter_loop(), self._state_loop(), self._node_loop()]
+        loops += [self._endpoint_loop(*check) for check in self.view.endpoint_checks()]
+        await asyncio.gather(*loops)
+
+    # -- vCenter ---------------------------------------------------------
+
+    async def _vcenter_loop(self):
+        backoff, resync = 1, False
+        while True:
+            watch = None
+            try:
+                await self._thread("connect to vCenter", self.link.open)
+                watch = self.link.watch(self.options["max_wait"])
+                first = await self._thread("first watch batch", next, watch, None)
+                if first is None:
+                    raise VsphereError("the watch ended")
+                self.view.objects.replace(first)
+                self.view.vcenter_up = True
+                await self._refresh_states()
+                LOG.info("vigil.ha.health: watching %d VMs and hosts of vCenter %s", len(first), self.name)
+                await self._vcenter_state("connected", ["watching %d VMs and hosts" % len(first)], resync)
+                await self._evaluate(resync)
+                backoff, resync = 1, False
+                while True:
+                    batch = await self._thread("wait for updates", next, watch, None)
+                    if batch is None:
+                        raise VsphereError("the watch ended")
+                    if batch:
+                        self.view.objects.apply(batch)
+                        await self._refresh_states()
+                        await self._evaluate(False)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                # Any failure of the watch is a lost vCenter: say it once, reconnect, resync.
+                self.view.vcenter_up = False
+                resync = True
+                await self._vcenter_state("disconnected", [str(exc)], False)
+                LOG.warning("vCenter watch lost (%s); reconnecting in %ss", exc, backoff)
+                await self._close(watch)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.options["reconnect_max"])
+
+    async def _close(self, watch):
+        def close():
+            try:
+                if watch is not None:
+                    watch.close()
+            finally:
+                self.link.close()
+        try:
+            await self._thread("close the vCenter session", close)
+        except Exception as exc:  # pylint: disable=broad-except
+            LOG.debug("closing the vCenter session: %s", exc)
+
+    async def _vcenter_state(self, state, reasons, resync):
+        transition = self.tracker.observe((events.VCENTER,), state, reasons, "vcenter")
+        if transition:
+            await self._emit(events.VCENTER, self.name, transition, resync=resync)
+
+    async def _evaluate(self, resync):
+        """Observe every subject vCenter shows; emit its transitions."""
+        for subject in self.view.subjects():
+            transition = self.tracker.observe(subject.key, subject.state, subject.reasons, "vcenter")
+            if not transition:
+                continue
+            if subject.type == events.RESOURCE:
+                pairs = [(subject.hierarchy, subject.nodes[0] if subject.nodes else None)]
+            else:
+                pairs = self.view.targets(subject.nodes)
+            for hierarchy, node in pairs:
+                await self._emit(subject.type, subject.name, transition, hierarchy, node, subject.resource,
+                                 subject.moref, resync)
+
+    async def _state_loop(self):
+        while True:
+            await asyncio.sleep(self.options["state_interval"])
+            if self.view.vcenter_up:
+                await self._refresh_states()
+
+    async def _refresh_states(self):
+        """Read owner and generation of every hierarchy; an event when one moved."""
+        async with self._states_lock:
+            try:
+                states = await self._thread("read hierarchy states", self.link.read_states,
+                                            list(self.view.cluster.hierarchies))
+            except Exception as exc:  # pylint: disable=broad-except
+                LOG.warning("cannot read hierarchy states: %s", exc)  # the watch notices a lost vCenter
+                return
+            for name, state in states.items():
+                before = self.view.states.get(name)
+                self.view.states[name] = state
+                if before is None or before == state:
+                    continue
+                if before["owner"] != state["owner"]:
+                    # The old owner's node-side reports say nothing about the new one.
+                    for resource in self.view.cluster.hierarchy(name).resources:
+                        self.tracker.drop((events.RESOURCE, name, resource.name), "node")
+                        self.unarmed.add((name, resource.name))
+                transition = events.Transition((events.HIERARCHY, name), before["owner"] or "none",
+                                               state["owner"] or "none",
+                                               ["generation %s -> %s" % (before["generation"], state["generation"])],
+                                               "vcenter")
+                await self._emit(events.HIERARCHY, name, transition, name, state["owner"])
+
+    # -- checks ----------------------------------------------------------
+
+    async def _resource_report(self, hierarchy, resource, state, reasons, observer, node):
+        if (hierarchy, resource) in self.unarmed:
+            if state != "in_service":
+                return
+            self.unarmed.discard((hierarchy, resource))
+        if state == "out_of_service":
+            # On the node that holds the hierarchy, a resource not running is a failure.
+            state, reasons = "failed", ["out of service on %s, which holds %s" % (node, hierarchy)] + list(reasons)
+        transition = self.tracker.observe((events.RESOURCE, hierarchy, resource), state, reasons, observer)
+        if not transition:
+            return
+        await self._refresh_states()
+        if self.view.owner(hierarchy) != node:
+            return  # it moved meanwhile: what was seen is about the old owner
+        await self._emit(events.RESOURCE, resource, transition, hierarchy, node, resource)
+        if transition.after == "in_service":
+            self.recheck.set()  # let the node-side check confirm soon, not in half a minute
+
+    async def _endpoint_loop(self, hierarchy, resource, kind, params, interval, timeout):
+        while True:
+            owner = self.view.owner(hierarchy)
+            # A node vCenter reports down is covered by its own event; its resources say nothing new.
+            if owner and not self.view.node_down(owner):
+                try:
+                    state, reasons = await asyncio.wait_for(
+                        asyncio.to_thread(self.prober, kind, resource, params), timeout + 1)
+                except asyncio.TimeoutError:
+                    state, reasons = "failed", ["%s check of %s: no answer within %ss" % (kind, resource, timeout)]
+                except Exception as exc:  # pylint: disable=broad-except
+                    state, reasons = "unknown", ["%s check of %s: %s" % (kind, resource, exc)]
+                await self._resource_report(hierarchy, resource, state, reasons, kind, owner)
+            await asyncio.sleep(interval)
+
+    async def _node_loop(self):
+        while True:
+            owners = sorted(set(self.view.owner(h) for h in self.view.cluster.hierarchies) - set([None]))
+            checks = [self._check_node(n) for n in owners if self.view.node_resources(n) and not self.view.node_down(n)]
+            if checks:
+                await asyncio.gather(*checks)
+            try:
+                await asyncio.wait_for(self.recheck.wait(), self.options["node_check_interval"])
+            except asyncio.TimeoutError:
+                pass
+            self.recheck.clear()
+
+    async def _check_node(self, node):
+        timeout = self.options["node_check_timeout"]
+        argv, env = node_checks.command(self.ansible, self.inventory, node, self.view.node_resources(node), timeout)
+        try:
+            proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
+                                                        stderr=asyncio.subprocess.STDOUT)
+        except OSError as exc:
+            LOG.error("cannot run %s: %s", argv[0], exc)
+            return
+        try:
+            out = (await asyncio.wait_for(proc.communicate(), timeout + 5))[0]
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            LOG.warning("node-side check of %s: no result within %ss", node, timeout + 5)
+            return
+        result = node_checks.parse(node, out.decode("utf-8", "replace"), proc.returncode)
+        if result["reachable"] is None:
+            LOG.warning("node-side check of %s: %s", node, result["error"])
+            return
+        if self.view.node_down(node):
+            return  # it went down meanwhile: vCenter's event says so
+        state = "reachable" if result["reachable"] else "unreachable"
+        transition = self.tracker.observe((events.NODE, node), state, [result["error"]] if result["error"] else [], "ssh")
+        if transition:
+            await self._refresh_states()
+            for hierarchy, who in self.view.targets([node]):
+                await self._emit(events.NODE, node, transition, hierarchy, who)
+        for entry in result["resources"]:
+            await self._resource_report(entry["hierarchy"], entry["name"], entry["state"], entry["reasons"], "node", node)

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rulebook vigil.ha.auto_failover in the real ansible-rulebook (Java 17),
+with the event source vigil.ha.health, against the lab's hierarchy `web`.
+
+What is asserted is what a user checks: who answers on the virtual IP, the
+decisions in the ledger (one line per recovery, failover, refusal), the fence
+steps of the failover that acted, and what the rulebook printed."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from cluster_runs import kill_app, until, vip_answer
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB = os.path.join(REPO, ".lab", "default")
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+
+pytestmark = pytest.mark.usefixtures("bare_nodes_after")
+
+
+def java_home():
+    home = os.environ.get("JAVA_HOME") or next(iter(sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))), None)
+    assert home, "ansible-rulebook needs Java 17: make setup installs openjdk-17-jre-headless"
+    return home
+
+
+class Rulebook(object):
+    """ansible-rulebook -r vigil.ha.auto_failover on a copy of the lab's cluster inventory."""
+
+    def __init__(self, tmp_path, name="rulebook", state_dir=None, maintenance=False):
+        self.dir = tmp_path / name
+        inventory = self.dir / "inventory"
+        (inventory / "group_vars").mkdir(parents=True)
+        with open(os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
+            cluster = json.loads(f.read().split("\n", 1)[1])
+        if maintenance:
+            cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]["maintenance"] = True
+        (inventory / "cluster.yml").write_text(json.dumps(cluster))
+        # The playbooks run on localhost (inventory, local connection, this Python).
+        (inventory / "localhost.yml").write_text(json.dumps({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+        with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as f:
+            vcenter = dict((k, v) for k, v in json.load(f).items() if k.startswith("vcenter_"))
+        (inventory / "group_vars" / "all.json").write_text(json.dumps(vcenter))
+        variables = dict(vcenter, vigil_ha_inventory=str(inventory))
+        (self.dir / "vars.json").write_text(json.dumps(variables))
+        self.state = str(state_dir or self.dir / "state")
+        self.ledger_path = os.path.join(self.state, "ledger.jsonl")
+        self.log_path = self.dir / "ansible-rulebook.log"
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   JAVA_HOME=java_home(), PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
+                   VIGIL_HA_STATE_DIR=self.state, VIGIL_HA_LEDGER=self.ledger_path)
+        self.log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", "vigil.ha.auto_failover", "-i", str(inventory),
+             "--vars", str(self.dir / "vars.json"), "-v"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(self.dir), start_new_session=True)
+        self.wait_for("vigil.ha.health: watching", 90)
+
+    def output(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, text, seconds, count=1):
+        ok = until(lambda: self.output().count(text) >= count or self.proc.poll() is not None, seconds)
+        assert ok and self.proc.poll() is None, "ansible-rulebook: no %r\n%s" % (text, self.output()[-6000:])
+
+    def ledger(self, action=None, decision=None):
+        if not os.path.exists(self.ledger_path):
+            return []
+        with open(self.ledger_path, encoding="utf-8") as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        return [r for r in lines if action in (None, r["action"]) and decision in (None, r["decision"])]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def rulebooks(tmp_path):
+    started = []
+
+    def start(**kwargs):
+        rulebook = Rulebook(tmp_path, name="rulebook%d" % len(started), **kwargs)
+        started.append(rulebook)
+        return rulebook
+    yield start
+    for rulebook in started:
+        rulebook.stop()
+
+
+def fences(records):
+    return [s for r in records for s in (r.get("result") or {}).get("steps") or [] if s.get("kit") == "fence"]
+
+
+def test_a_service_crash_is_recovered_in_place_once(web, rulebooks):
+    rulebook = rulebooks()
+    kill_app("node1")
+    assert until(lambda: vip_answer() == "node1", 90), rulebook.output()[-6000:]
+    time.sleep(15)  # later checks of the recovered service must not recover it again
+    assert len(rulebook.ledger("recover", "act")) == 1, rulebook.ledger()
+    assert rulebook.ledger("recover", "done")[0]["reason"] == "in service on node1"
+    assert rulebook.ledger("failover") == []
+    assert vip_answer() == "node1"
+
+
+def test_a_vm_crash_fails_over_once_with_one_fence(web, rulebooks, control):
+    rulebook = rulebooks()
+    control("vms/node1/crash")
+    assert until(lambda: vip_answer() == "node2", 120), rulebook.output()[-6000:]
+    time.sleep(15)
+    acts = rulebook.ledger("failover", "act")
+    assert len(acts) == 1, rulebook.ledger()
+    assert acts[0]["generation"] == web + 1
+    assert [f["node"] for f in fences(acts)] == ["node1"]
+    assert rulebook.ledger("recover", "act") == []
+    assert rulebook.output().count("PLAY [Failover a hierarchy]") == 1  # one run, no refused second one
+
+
+def test_the_same_crash_seen_by_two_rulebooks_fails_over_once(web, rulebooks, control, tmp_path):
+    # Two controllers watching one cluster each see the crash: the lock and
+    # the generation in vCenter let exactly one of them act.
+    shared = tmp_path / "shared-state"
+    first, second = rulebooks(state_dir=shared), rulebooks(state_dir=shared)
+    control("vms/node1/crash")
+    assert until(lambda: vip_answer() == "node2", 120), first.output()[-6000:]
+    first.wait_for("PLAY RECAP", 120)
+    second.wait_for("PLAY RECAP", 120)
+    time.sleep(10)
+    acts = first.ledger("failover", "act")
+    assert len(acts) == 1, first.ledger()
+    assert len(fences(acts)) == 1
+    assert vip_answer() == "node2"
+
+
+def test_in_maintenance_nothing_is_done(web, rulebooks):
+    rulebook = rulebooks(maintenance=True)
+    kill_app("node1")
+    rulebook.wait_for("vigil.ha: no action for resource web-app failed (hierarchy web)", 60)
+    time.sleep(10)
+    assert rulebook.ledger() == []
+    assert vip_answer() is None  # nobody restarted it
+
+
+def test_no_fencing_possible_means_an_operator_event_and_nothing_else(web, rulebooks, control, lab):
+    rulebook = rulebooks()
+    with urllib.request.urlopen("%s/vms?name=node1" % lab["lab_control_url"], timeout=10) as resp:
+        host = json.load(resp)[0]["host"]
+    control("hosts/%s/fail" % host)
+    try:
+        rulebook.wait_for("vigil.ha: OPERATOR NEEDED for hierarchy web on node node1", 60)
+        assert until(lambda: rulebook.ledger("failover", "wait_for_operator"), 30), rulebook.output()[-6000:]
+        time.sleep(5)
+        assert rulebook.ledger("failover", "act") == []
+        assert vip_answer() == "node1"  # nothing was moved
+    finally:
+        control("hosts/%s/recover" % host)
+
+
+def test_events_resume_after_the_simulator_restarts(web, rulebooks, control):
+    rulebook = rulebooks()
+    control("vcenter/stop")
+    rulebook.wait_for("'from': 'connected', 'to': 'disconnected'", 30)
+    time.sleep(3)
+    control("vcenter/start")
+    rulebook.wait_for("vigil.ha.health: watching", 60, count=2)
+    control("vms/node1/crash")
+    assert until(lambda: vip_answer() == "node2", 120), rulebook.output()[-6000:]
+    time.sleep(5)
+    assert len(rulebook.ledger("failover", "act")) == 1, rulebook.ledger()

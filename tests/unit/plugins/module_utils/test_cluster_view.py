@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the event source makes of vCenter and the cluster (cluster_view.py,
+vcenter_view.py), and the engine's edge-triggering and resync
+(health_source.py) with a fake vCenter and fake checks."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+
+import pytest
+
+from ansible_collections.vigil.ha.plugins.module_utils import cluster_view, health_source, validation
+from ansible_collections.vigil.ha.plugins.module_utils.vcenter_view import VcenterObjects
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+
+U1, U2, U3 = ("4213a1c5-7d1e-8f1a-2b3c-4d5e6f70810%d" % i for i in (1, 2, 3))
+NODES = {
+    "node1": {"mode": "guest", "vm": {"uuid": U1}},
+    "node2": {"mode": "guest", "vm": {"uuid": U2}},
+    "esx1": {"mode": "host", "esxi": "esxi-01", "fencing": {"method": "vcenter_poweroff"}},
+    "esx2": {"mode": "host", "esxi": "esxi-02", "fencing": {"method": "vcenter_poweroff"}},
+}
+HIERARCHIES = [
+    {"name": "web", "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}],
+     "resources": [
+         {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0"}},
+         {"name": "app", "kind": "service", "params": {"command": "app"}, "depends_on": ["vip"],
+          "check": {"interval": 3, "timeout": 2, "http": {"url": "http://10.99.0.100:8080/"}}},
+         {"name": "port", "kind": "tcp", "params": {"host": "10.99.0.100", "port": 22}}]},
+    {"name": "erp", "nodes": [{"node": "esx1", "priority": 1}, {"node": "esx2", "priority": 2}],
+     "resources": [{"name": "erp-db", "kind": "vm", "params": {"uuid": U3}}]},
+]
+
+
+def vm(moref, name, uuid, host, **props):
+    p = {"name": name, "config.uuid": uuid, "config.template": False, "runtime.powerState": "poweredOn",
+         "runtime.connectionState": "connected", "runtime.host": host, "guest.toolsRunningStatus": "guestToolsRunning",
+         "guestHeartbeatStatus": "green", "overallStatus": "green"}
+    p.update(props)
+    return {"moref": moref, "type": "VirtualMachine", "kind": "enter", "changes": p}
+
+
+def host(moref, name, **props):
+    p = {"name": name, "runtime.connectionState": "connected", "runtime.powerState": "poweredOn",
+         "runtime.inMaintenanceMode": False, "overallStatus": "green"}
+    p.update(props)
+    return {"moref": moref, "type": "HostSystem", "kind": "enter", "changes": p}
+
+
+def first_batch():
+    return [host("host-1", "esxi-01"), host("host-2", "esxi-02"),
+            vm("vm-1", "node1", U1.upper(), "host-1"), vm("vm-2", "node2", U2, "host-2"),
+            vm("vm-3", "erp-db", U3, "host-1"), vm("vm-9", "other", "x", "host-2")]
+
+
+def modify(moref, **changes):
+    return {"moref": moref, "type": "VirtualMachine" if moref.startswith("vm") else "HostSystem", "kind": "modify",
+            "changes": changes}
+
+
+@pytest.fixture
+def view():
+    objects = VcenterObjects()
+    objects.replace(first_batch())
+    v = cluster_view.ClusterView(validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), objects)
+    v.vcenter_up = True
+    v.states = {"web": {"owner": "node1", "generation": 4}, "erp": {"owner": "esx1", "generation": 2}}
+    return v
+
+
+def by_key(view):
+    return dict((s.key, s) for s in view.subjects())
+
+
+def test_subjects_are_the_cluster_s_vms_hosts_and_vm_resources(view):
+    subjects = by_key(view)
+    assert set(subjects) == {("vm", "node1"), ("vm", "node2"), ("host", "host-1"), ("host", "host-2"),
+                             ("resource", "erp", "erp-db")}  # not the VM "other"
+    assert subjects[("vm", "node1")].moref == "vm-1"  # found by UUID, whatever its case
+    assert subjects[("host", "host-1")].nodes == ["node1", "esx1"]
+    db = subjects[("resource", "erp", "erp-db")]
+    assert (db.state, db.nodes, db.hierarchy) == ("in_service", ["esx1"], "erp")
+
+
+def test_verdicts_follow_the_changes(view):
+    view.objects.apply([modify("vm-1", **{"runtime.powerState": "poweredOff"}),
+                        modify("host-2", **{"runtime.connectionState": "notResponding"})])
+    subjects = by_key(view)
+    assert (subjects[("vm", "node1")].state, subjects[("vm", "node1")].reasons) == ("failed", ["powered off"])
+    assert subjects[("host", "host-2")].state == "failed"
+    assert subjects[("vm", "node2")].state == "ok"  # vCenter still says connected
+    view.objects.apply([{"moref": "vm-2", "type": "VirtualMachine", "kind": "leave", "changes": {}}])
+    assert by_key(view)[("vm", "node2")].reasons == ["VM not found in vCenter"]
+
+
+def test_targets_are_each_hierarchy_of_each_node(view):
+    assert view.targets(["node1", "esx1"]) == [("web", "node1"), ("erp", "esx1")]
+    assert view.targets([]) == []
+    assert view.targets(["esx1"], hierarchy="erp") == [("erp", "esx1")]
+
+
+def test_maintenance_from_the_inventory_and_from_vcenter():
+    nodes, hierarchies = copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)
+    nodes["node2"]["maintenance"] = True
+    hierarchies[1]["maintenance"] = True
+    objects = VcenterObjects()
+    objects.replace(first_batch())
+    objects.apply([modify("host-1", **{"runtime.inMaintenanceMode": True})])
+    v = cluster_view.ClusterView(validation.load(nodes, hierarchies), objects)
+    assert v.maintenance("web", "node1") == ["ESXi host esxi-01 of node node1 is in maintenance mode (vCenter)"]
+    assert v.maintenance("web", "node2") == ["node node2 is in maintenance (inventory)"]
+    assert v.maintenance("erp", "esx2") == ["hierarchy erp is in maintenance (inventory)"]
+    assert v.maintenance(None, None) == []
+
+
+def test_fencing_is_possible_only_when_vcenter_can_confirm_it(view):
+    assert view.fencing("node1") == {"possible": True, "reason": "power off VM node1 through vCenter"}
+    view.objects.apply([modify("host-1", **{"runtime.connectionState": "notResponding"})])
+    assert view.fencing("node1")["possible"] is False
+    assert "ESXi host esxi-01 of node node1 is notResponding" in view.fencing("node1")["reason"]
+    assert view.fencing("esx1")["possible"] is False
+    assert view.fencing("esx2")["possible"] is True
+    view.vcenter_up = False
+    assert view.fencing("node2") == {"possible": False, "reason": "vCenter is unreachable"}
+
+
+def test_a_node_without_fencing_cannot_be_fenced():
+    nodes = copy.deepcopy(NODES)
+    nodes["phys"] = {"mode": "guest", "physical": True}
+    hierarchies = copy.deepcopy(HIERARCHIES)
+    hierarchies[0]["nodes"].append({"node": "phys", "priority": 3})
+    hierarchies[0]["policy"] = {"confirm_failover": True}
+    v = cluster_view.ClusterView(validation.load(nodes, hierarchies), VcenterObjects())
+    assert v.fencing("phys") == {"possible": False, "reason": "fencing.method is none on node phys"}
+
+
+def test_checks_to_run(view):
+    assert [c[:3] + c[4:] for c in view.endpoint_checks()] == [
+        ("web", "app", "http", 3, 2), ("web", "port", "tcp", 10, 5)]
+    assert [r["name"] for r in view.node_resources("node1")] == ["vip", "app", "port"]
+    assert all(r["hierarchy"] == "web" for r in view.node_resources("node1"))
+    assert view.node_resources("node2") == [] and view.node_resources("esx1") == []
+
+
+def test_cluster_from_ansible_inventory_listing():
+    listing = {
+        "_meta": {"hostvars": {
+            "node1": {"vigil_ha_node": NODES["node1"], "vigil_ha_hierarchies": HIERARCHIES[:1]},
+            "node2": {"vigil_ha_node": NODES["node2"], "vigil_ha_hierarchies": HIERARCHIES[:1]}}},
+        "all": {"children": ["ungrouped", "vigil_ha_cluster"]},
+        "vigil_ha_cluster": {"children": ["guests"]},
+        "guests": {"hosts": ["node1", "node2"]},
+    }
+    nodes, hierarchies = cluster_view.config_from_inventory(listing)
+    assert nodes == {"node1": NODES["node1"], "node2": NODES["node2"]}
+    assert hierarchies == HIERARCHIES[:1]
+    with pytest.raises(validation.ConfigError, match="inventory group nope has no hosts"):
+        cluster_view.config_from_inventory(listing, "nope")
+
+
+# -- the engine, with a fake vCenter ------------------------------------------
+
+class FakeLink(object):
+    """Batches to hand out, one per next(); an exception in the list breaks the watch."""
+
+    def __init__(self, batches, states):
+        self.batches = batches
+        self.states = states
+        self.opened = 0
+
+    def open(self):
+        self.opened += 1
+        if isinstance(self.batches[0], Exception):
+            raise self.batches.pop(0)
+
+    def watch(self, max_wait):
+        def gen():
+            while True:
+                if not self.batches:
+                    time.sleep(0.05)  # as WaitForUpdatesEx waits when nothing changes
+                item = self.batches.pop(0) if self.batches else []
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        return gen()
+
+    def read_states(self, names):
+        return copy.deepcopy(self.states)
+
+    def close(self):
+        pass
+
+
+def run_engine(batches, seconds=1.5, states=None, prober=None):
+    async def main():
+        queue = asyncio.Queue()
+        link = FakeLink(batches, states or {"web": {"owner": "node1", "generation": 4}})
+        source = health_source.HealthSource(
+            validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), queue, link,
+            {"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1},
+            ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc",
+            prober=prober or (lambda kind, name, params: ("in_service", ["ok"])))
+        task = asyncio.create_task(source.run())
+        await asyncio.sleep(seconds)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        out = []
+        while not queue.empty():
+            out.append(queue.get_nowait()["vigil_ha"])
+        return out
+    return asyncio.run(main())
+
+
+def summary(evs):
+    return [(e["type"], e["name"], e["hierarchy"], e["from"], e["to"], e["resync"]) for e in evs]
+
+
+def test_engine_reports_each_transition_once():
+    crash = modify("vm-1", **{"runtime.powerState": "poweredOff"})
+    evs = run_engine([first_batch(), [crash], [crash], [], [modify("vm-1", **{"guestHeartbeatStatus": "green"})]])
+    assert summary(evs) == [("vm", "node1", "web", "ok", "failed", False)]
+    assert evs[0]["on_owner"] is True and evs[0]["generation"] == 4
+    assert evs[0]["fencing"] == {"possible": True, "reason": "power off VM node1 through vCenter"}
+
+
+def test_engine_resyncs_after_a_lost_watch_and_reports_only_real_changes():
+    after = first_batch()
+    after[3]["changes"]["runtime.powerState"] = "poweredOff"  # node2 went off while vCenter was away
+    evs = run_engine([first_batch(), VsphereConnectionError("lost vCenter"), VsphereConnectionError("refused"),
+                      after], seconds=2)
+    assert summary(evs) == [
+        ("vcenter", "vc", None, "connected", "disconnected", False),
+        ("vcenter", "vc", None, "disconnected", "connected", True),
+        ("vm", "node2", "web", "ok", "failed", True),
+    ]
+    assert evs[0]["reasons"] == ["lost vCenter"]
+    assert [e["seq"] for e in evs] == [1, 2, 3]
+
+
+def test_engine_endpoint_failures_are_one_event_and_skipped_on_a_node_vcenter_reports_down():
+    calls = []
+
+    def prober(kind, name, params):
+        calls.append(name)
+        return ("failed", ["refused"]) if name == "app" else ("in_service", ["ok"])
+    evs = run_engine([first_batch()], seconds=7, prober=prober)
+    assert summary(evs) == [("resource", "app", "web", None, "failed", False)]  # failed from the first check
+    assert evs[0]["node"] == "node1" and evs[0]["on_owner"] is True and evs[0]["observer"] == "http"
+    assert calls.count("app") >= 2  # checked again and again, reported once
+    calls.clear()
+    down = first_batch()
+    down[2]["changes"]["runtime.powerState"] = "poweredOff"
+    evs = run_engine([down], seconds=1.5, prober=prober)
+    assert calls == [] and summary(evs) == [("vm", "node1", "web", None, "failed", False)]
