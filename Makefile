@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh Debian machine, as root:
-#   make demo   lab up, health table, faults injected, health table again
+#   make demo   lab up, web protected, service killed, VM crashed, switched back, times measured
 #   make test   unit tests, ansible-test sanity, integration tests against the lab
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,7 +15,7 @@ export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-1
 .PHONY: help setup demo test unit playbooks sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
 
 help:
-	@echo "make demo    - set up, start the lab, show health before and after faults"
+	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
 	@echo "make test    - set up, run unit, sanity and integration tests"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs"
 	@echo "make lab-start | lab-stop | lab-status"
