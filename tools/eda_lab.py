@@ -128,13 +128,13 @@ class Watcher(object):
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f)
 
-    def start(self, seconds=120):
+    def start(self, seconds=120, **env):
         self._log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", self.rulebook, "-i", self.inventory,
              "--vars", os.path.join(self.dir, "vars.json"), "-v"],
             stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True,
-            env=self.lab.env(JAVA_HOME=java_home(), PYTHONUNBUFFERED="1"))
+            env=self.lab.env(JAVA_HOME=java_home(), PYTHONUNBUFFERED="1", **env))
         self.wait_for("vigil.ha.health: watching", seconds)
         return self
 
