@@ -85,8 +85,9 @@ def measure(watcher, client, fault_at, event_match, answer_from, seconds):
 def report(name, step):
     event = step["event"]
     if event:
-        note("event: %s %s %s -> %s (%s) seen by %s" % (event["type"], event["name"], event["from"] or "-", event["to"],
-                                                      "; ".join(event.get("reasons") or []), event["observer"]))
+        reasons = "; ".join(event.get("reasons") or [])
+        note("event: %s %s %s -> %s (%s) seen by %s"
+             % (event["type"], event["name"], event["from"] or "-", event["to"], reasons, event["observer"]))
     note("failure -> detection %s, detection -> answering %s, %d of %d requests failed"
          % (secs(step["detected_s"]), secs(step["answering_s"]), step["failed"], step["total"]))
     step["name"] = name
@@ -163,10 +164,11 @@ def main():
         say("Measured")
         print("   %-46s %12s %12s %8s" % ("step", "to detection", "to answering", "failed"))
         for step in steps:
-            print("   %-46s %12s %12s %5d/%d" % (step["name"], secs(step["detected_s"]), secs(step["answering_s"]),
-                                               step["failed"], step["total"]))
-        print("   %-46s %12s %12s %5d/%d" % ("planned switchover back to node1", "-", "%.2f s" % (done_at - switch_at),
-                                           failed, client.total(switch_at, done_at)))
+            print("   %-46s %12s %12s %5d/%d"
+                  % (step["name"], secs(step["detected_s"]), secs(step["answering_s"]), step["failed"], step["total"]))
+        print("   %-46s %12s %12s %5d/%d"
+              % ("planned switchover back to node1", "-", secs(done_at - switch_at), failed,
+                 client.total(switch_at, done_at)))
         note("to detection: from the fault to the event's time; to answering: from the event to the first answer on")
         note("the virtual IP; failed: client requests (every 100 ms, 1 s timeout) that got no answer.")
     finally:
