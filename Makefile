@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh Debian machine, as root:
-#   make demo   lab up, health table, faults injected, health table again
+#   make demo   lab up, web protected, service killed, VM crashed, switched back, times measured
 #   make test   unit tests, ansible-test sanity, integration tests against the lab
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -12,12 +12,13 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean
 
 help:
-	@echo "make demo    - set up, start the lab, show health before and after faults"
+	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
 	@echo "make test    - set up, run unit, sanity and integration tests"
-	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs"
+	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs, and bench-eda"
+	@echo "make bench-eda - detection latency, recovery time, the watcher's cost at 5,000 VMs"
 	@echo "make lab-start | lab-stop | lab-status"
 
 setup:
@@ -64,8 +65,14 @@ lab-stop:
 lab-status:
 	@$(LAB) status
 
-bench: setup
+bench: setup bench-eda
 	$(PY) bench/health_read.py
+
+# Detection latency, recovery time (lab "default") and the watcher's cost at 5,000 VMs.
+bench-eda: setup lab-start
+	$(PY) bench/detection.py
+	$(PY) bench/recovery.py
+	$(PY) bench/watcher_cost.py
 
 changelog: setup
 	$(VENV)/bin/antsibull-changelog lint
