@@ -10,12 +10,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test unit playbooks sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration lab-tests lab-start lab-stop lab-status bench changelog clean chaos chaos-fast chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, show health before and after faults"
 	@echo "make test    - set up, run unit, sanity and integration tests"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs"
+	@echo "make chaos   - every fault-injection scenario against the lab (CHAOS='name ...' or CHAOS='--seed N')"
 	@echo "make lab-start | lab-stop | lab-status"
 
 setup:
@@ -24,7 +25,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity integration
+test: setup unit playbooks sanity integration chaos-fast
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -42,6 +43,19 @@ integration: lab-start
 	cp .lab/default/vcenter.json tests/integration/integration_config.yml
 	tools/ansible-test.sh integration --local
 	$(PY) -m pytest -q tests/lab
+
+# Fault injection (docs/chaos.md): scenarios with audits, a table and
+# .lab/default/chaos/results.json. chaos-mutation breaks a safety rule in a
+# copy of the collection and checks that the suite fails.
+CHAOS_RUN := PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/runner.py
+chaos: setup lab-start
+	$(CHAOS_RUN) $(CHAOS)
+
+chaos-fast: lab-start
+	$(CHAOS_RUN) --fast --json .lab/default/chaos/results-fast.json
+
+chaos-mutation: lab-start
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/mutation.py
 
 lab-start:
 	@$(LAB) start

@@ -257,10 +257,8 @@ class Ledger(Audit):
 
 
 def refused_by_validator(run):
-    for chunk in run.text.split("TASK [")[1:]:
-        if chunk.startswith(("Validate nodes and hierarchies]", "Check that the cluster group has hosts]")):
-            return "fatal:" in chunk
-    return False
+    return any(chunk.startswith(("Validate nodes and hierarchies]", "Check that the cluster group has hosts]"))
+               and "fatal:" in chunk for chunk in run.text.split("TASK [")[1:])
 
 
 def last_words(run):

@@ -58,16 +58,16 @@ class Lab(object):
 
     # -- the control API ------------------------------------------------
 
-    def control(self, method, path, **params):
+    def control(self, verb, path, **params):
         url = "%s/%s" % (self.vars["lab_control_url"], path.strip("/"))
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        req = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
+        req = urllib.request.Request(url, data=b"" if verb == "POST" else None, method=verb)
         try:
             with urllib.request.urlopen(req, timeout=15) as resp:
                 return json.load(resp)
         except urllib.error.HTTPError as e:
-            raise LabError("lab control %s %s: %s" % (method, path, e.read().decode(errors="replace")))
+            raise LabError("lab control %s %s: %s" % (verb, path, e.read().decode(errors="replace")))
 
     def fault(self, path, **params):
         return self.control("POST", path, **params)

@@ -78,7 +78,7 @@ def run_one(lab, s, log):
 
 
 def table(rows):
-    out = ["%-34s %-8s %-22s %8s %9s  %s" % ("scenario", "outcome", "audits held", "recover", "time", "detail"),
+    out = ["%-39s %-8s %-22s %8s %9s  %s" % ("scenario", "outcome", "audits held", "recover", "time", "detail"),
            "-" * 110]
     for r in rows:
         held = r["audits"]
@@ -87,7 +87,7 @@ def table(rows):
             audits += " (" + ",".join(k for k, v in held.items() if not v) + ")"
         ttr = "%.1fs" % r["time_to_recover"] if r["time_to_recover"] is not None else "-"
         took = "%.0f/%ds" % (r["duration"], r["budget"])
-        out.append("%-34s %-8s %-22s %8s %9s  %s" % (r["scenario"], r["outcome"], audits, ttr, took,
+        out.append("%-39s %-8s %-22s %8s %9s  %s" % (r["scenario"], r["outcome"], audits, ttr, took,
                                                   r["detail"][:160]))
     return "\n".join(out)
 

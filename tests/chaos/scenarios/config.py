@@ -24,7 +24,7 @@ def vars_file(ctx, name, **change):
     return path
 
 
-@scenario("wrong_and_rotated_credentials", budget=120, fast=True,
+@scenario("wrong_and_rotated_credentials", budget=120,
           fault="a switchover runs with a wrong vCenter password (a canary), then with the password as rotated",
           expect="wrong: refused naming the login, nothing changed, the canary appears nowhere; rotated: it works")
 def wrong_and_rotated_credentials(ctx):

@@ -14,7 +14,7 @@ from scenario import scenario
 from scenarios.common import generation, healthy_on, isolate, moved, refused, serves, steps_ran, unchanged
 
 
-@scenario("active_isolated", budget=120, fast=True,
+@scenario("active_isolated", budget=120,
           fault="node1 is cut off every network (its VM stays on, it still holds the IP and the service)",
           expect="failover fences node1 (a real power-off, it cannot be asked), then node2 takes over")
 def active_isolated(ctx):
@@ -30,7 +30,7 @@ def active_isolated(ctx):
     serves(ctx, STANDBY)
 
 
-@scenario("standby_isolated", budget=90, fast=True,
+@scenario("standby_isolated", budget=90,
           fault="node2 (standby) is cut off every network",
           expect="no action: a failover naming node2 is refused (not_owner), node2 is not fenced, web stays on node1")
 def standby_isolated(ctx):
