@@ -24,7 +24,7 @@ MUTATIONS = [
      "playbooks/tasks/step_fence.yml",
      "    name: \"{{ vigil_ha_step.node }}\"\n  vars:",
      "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  vars:",
-     ["host_not_responding"]),
+     ["host_not_responding", "esxi_host_isolated"]),
 ]
 
 

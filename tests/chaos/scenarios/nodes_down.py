@@ -3,9 +3,9 @@
 """The active node's VM or guest fails, or its ESXi host stops answering."""
 from __future__ import annotations
 
-from lab import PRIMARY, STANDBY
+from lab import PRIMARY, STANDBY, nodes
 from scenario import scenario
-from scenarios.common import generation, healthy_on, moved, serves, steps_ran
+from scenarios.common import generation, healthy_on, isolate, moved, serves, steps_ran
 
 
 @scenario("node_vm_crash", budget=90, fast=True,
@@ -61,5 +61,28 @@ def host_not_responding(ctx):
     ctx.expect(ctx.lab.serving().keys() == {PRIMARY}, "not node1 alone serving: %s" % ctx.lab.serving())
     ctx.expect(generation(ctx) == (gen, PRIMARY), "vCenter's record changed: %s" % (generation(ctx),))
     ctx.fault("hosts/%s/recover" % host)
+    healthy_on(ctx, PRIMARY)
+    serves(ctx, PRIMARY)
+
+
+@scenario("esxi_host_isolated", budget=120,
+          fault="node1's ESXi host is cut off: vCenter sees it not responding and node1's network is gone, "
+                "but node1 still runs (it holds the IP and the service where nobody can see them)",
+          expect="OPERATOR NEEDED, nothing starts on node2 (the IP's duplicate check cannot help: node1 is "
+                 "out of sight); once the host is back, node1 serves again")
+def esxi_host_isolated(ctx):
+    """Only a confirmed fence allows a start elsewhere: an isolated host's VMs
+    may run on unseen, and two nodes would then serve one address and one
+    disk (the single-owner audit watches both namespaces)."""
+    gen, dummy = generation(ctx)
+    host = ctx.lab.vm(PRIMARY)["host"]
+    ctx.fault("hosts/%s/fail" % host)
+    isolate(ctx, PRIMARY)
+    run = ctx.playbook("failover", "-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
+    ctx.expect(run.rc != 0 and "OPERATOR NEEDED" in run.text, "failover did not stop for an operator")
+    ctx.expect(not [s for s in steps_ran(run) if s.startswith("start")], "something started: %s" % steps_ran(run))
+    ctx.expect(list(ctx.lab.serving()) == [PRIMARY], "serving: %s" % ctx.lab.serving())
+    ctx.fault("hosts/%s/recover" % host)
+    nodes.ip("link", "set", nodes.node_named(PRIMARY).veth, "up")
     healthy_on(ctx, PRIMARY)
     serves(ctx, PRIMARY)
