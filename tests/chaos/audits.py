@@ -106,7 +106,7 @@ class Generation(Audit):
         last = self.series[-1][1] if self.series else None
         self.series.append((now, generation, owner))
         if last is not None and generation < last:
-            return "generation of %s went down from %d to %d" % (HIERARCHY, last, generation)
+            return "generation of %s went down from %s to %s" % (HIERARCHY, last, generation)
         return None
 
     def current(self):

@@ -92,3 +92,11 @@ def restore(lab, log=print):
     run = ctx.playbook("start", "-e", "target=" + PRIMARY)
     if run.rc != 0 or run.where()[0] != PRIMARY:
         raise RuntimeError("restore: start on %s failed; see %s" % (PRIMARY, setup))
+
+
+def leave_bare(lab):
+    """After the suite: everything on, `web` stopped (the lab tests expect bare nodes)."""
+    restore(lab, log=lambda *a: None)
+    ctx = Context(lab, "teardown", os.path.join(CHAOS, "teardown"), NoAudits())
+    if ctx.playbook("stop").rc != 0:
+        raise RuntimeError("teardown: stop failed; see %s" % ctx.dir)

@@ -27,9 +27,9 @@ import traceback
 from audits import Audits
 from context import Context, ScenarioFailed, result_row
 from lab import CHAOS, Lab
-from restore import restore
-from scenario import REGISTRY, WATCHER, proves
-import scenarios  # noqa: F401  pylint: disable=unused-import  (registers them)
+from restore import leave_bare, restore
+from scenario import REGISTRY, proves
+import scenarios  # noqa: F401  pylint: disable=unused-import  # registers the scenarios
 
 AUDITS = ("single_owner", "generation", "writes", "secrets", "ledger", "sessions")
 
@@ -87,8 +87,8 @@ def table(rows):
             audits += " (" + ",".join(k for k, v in held.items() if not v) + ")"
         ttr = "%.1fs" % r["time_to_recover"] if r["time_to_recover"] is not None else "-"
         took = "%.0f/%ds" % (r["duration"], r["budget"])
-        out.append("%-39s %-8s %-22s %8s %9s  %s" % (r["scenario"], r["outcome"], audits, ttr, took,
-                                                  r["detail"][:160]))
+        out.append("%-39s %-8s %-22s %8s %9s  %s" % (
+            r["scenario"], r["outcome"], audits, ttr, took, r["detail"][:160]))
     return "\n".join(out)
 
 
@@ -133,6 +133,8 @@ def main(argv=None):
         print("  %s %s%s" % (row["outcome"], row["detail"][:300], "" if row["outcome"] != "pass" else
                              "  [%s]" % "; ".join(row["notes"])[:200]), flush=True)
         sys.stdout.flush()
+    if any(s.func for s in chosen):
+        leave_bare(lab)
     print()
     print(table(rows))
     ran = [r for r in rows if r["outcome"] != "not run"]

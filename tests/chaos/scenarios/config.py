@@ -17,10 +17,15 @@ from scenarios.common import generation, moved, serves, unchanged
 def vars_file(ctx, name, **change):
     """The lab's vCenter variables with some changed (mode 0600)."""
     values = dict(ctx.lab.vars, **change)
+    return write_json(ctx, name, values)
+
+
+def write_json(ctx, name, data):
+    """A file of the scenario's directory (mode 0600: it may hold a password)."""
     path = os.path.join(ctx.dir, name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(values, f)
+        json.dump(data, f)
     return path
 
 
@@ -82,10 +87,7 @@ def bad_inventory(ctx, table, case, change):
             host["ansible_host"] = nodes.node_named(name).address
         hosts[name] = host
     inventory = {"vigil_ha_cluster": {"hosts": hosts, "vars": {"vigil_ha_hierarchies": hierarchies}}}
-    path = os.path.join(ctx.dir, "bad-%s.json" % case.replace(" ", "-"))
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(inventory, f)
-    return path
+    return write_json(ctx, "bad-%s.json" % case.replace(" ", "-"), inventory)
 
 
 @scenario("bad_configuration", budget=600,

@@ -84,15 +84,16 @@ def degrade(ctx, node):
     for ns, dev in ((n.ns, "eth0"), (None, n.veth)):
         pre = ["ip", "netns", "exec", ns] if ns else []
         for qdisc in (netem, tbf):
-            if subprocess.run(pre + ["tc", "qdisc", "replace", "dev", dev, "root"] + qdisc,
-                                    capture_output=True, check=False).returncode == 0:
+            shaped = subprocess.run(pre + ["tc", "qdisc", "replace", "dev", dev, "root"] + qdisc,
+                                    capture_output=True, check=False)
+            if shaped.returncode == 0:
                 kind = qdisc[0]
                 break
         else:
             raise RuntimeError("tc cannot shape %s (iproute2 missing?)" % dev)
+    ends = ((["ip", "netns", "exec", n.ns], "eth0"), ([], n.veth))
     ctx.on_cleanup(lambda: [subprocess.run(pre + ["tc", "qdisc", "del", "dev", dev, "root"],
-                                                 capture_output=True, check=False)
-                            for pre, dev in ((["ip", "netns", "exec", n.ns], "eth0"), ([], n.veth))])
+                                           capture_output=True, check=False) for pre, dev in ends])
     return kind
 
 
