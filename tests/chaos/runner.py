@@ -39,13 +39,21 @@ def watcher_available():
     return False
 
 
+def row_without_run(s, outcome, detail):
+    return {"scenario": s.name, "outcome": outcome, "detail": detail, "audits": {}, "problems": {},
+            "time_to_recover": None, "duration": 0, "budget": s.budget, "runs": [], "notes": []}
+
+
 def run_one(lab, s, log):
     if s.func is None:
-        return {"scenario": s.name, "outcome": "not run", "detail": "needs watcher: not run (%s)" % (
+        return row_without_run(s, "not run", "needs watcher: not run (%s)" % (
             "the rulebook vigil.ha.auto_failover is not in this collection yet"
-            if not watcher_available() else "definition only"), "audits": {}, "problems": {},
-            "time_to_recover": None, "duration": 0, "budget": s.budget, "runs": [], "notes": []}
-    restore(lab, log)
+            if not watcher_available() else "definition only"))
+    try:
+        restore(lab, log)
+    except Exception as e:  # pylint: disable=broad-except
+        # The lab could not be put back: this scenario cannot run, the next may.
+        return row_without_run(s, "ERROR", "restore before the scenario: %s" % e)
     directory = os.path.join(CHAOS, s.name)
     shutil.rmtree(directory, ignore_errors=True)
     audits = Audits(lab)
