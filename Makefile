@@ -12,13 +12,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean chaos chaos-fast chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
 	@echo "make test    - set up, run unit, sanity and integration tests"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs, and bench-eda"
 	@echo "make bench-eda - detection latency, recovery time, the watcher's cost at 5,000 VMs"
+	@echo "make chaos   - every fault-injection scenario against the lab (CHAOS='name ...' or CHAOS='--seed N')"
 	@echo "make lab-start | lab-stop | lab-status"
 
 setup:
@@ -27,7 +28,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity lint integration molecule
+test: setup unit playbooks sanity lint integration molecule chaos-fast
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -55,6 +56,19 @@ lint:
 # (extensions/molecule/resources/create.yml); each destroys what it made.
 molecule:
 	NO_COLOR=1 $(VENV)/bin/molecule test --all
+
+# Fault injection (docs/chaos.md): scenarios with audits, a table and
+# .lab/default/chaos/results.json. chaos-mutation breaks a safety rule in a
+# copy of the collection and checks that the suite fails.
+CHAOS_RUN := PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/runner.py
+chaos: setup lab-start
+	$(CHAOS_RUN) $(CHAOS)
+
+chaos-fast: lab-start
+	$(CHAOS_RUN) --fast --json .lab/default/chaos/results-fast.json
+
+chaos-mutation: lab-start
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/mutation.py
 
 lab-start:
 	@$(LAB) start

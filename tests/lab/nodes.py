@@ -281,7 +281,10 @@ def sshd_config(node):
         "ClientAliveInterval 5",
         "ClientAliveCountMax 3",
         "Subsystem sftp internal-sftp",
-        "SetEnv VIGIL_LAB_NODE=%s VIGIL_LAB_NODE_DIR=%s VIGIL_LAB_NODE_RUN=%s" % (node.name, node.data, node.run),
+        # SHLVL=1: bash started by sshd then skips ~/.bashrc. The nodes share the
+        # machine's home, and a node killed while its rc file holds a lock (pyenv
+        # rehash does) would stall every later SSH command on every node.
+        "SetEnv SHLVL=1 VIGIL_LAB_NODE=%s VIGIL_LAB_NODE_DIR=%s VIGIL_LAB_NODE_RUN=%s" % (node.name, node.data, node.run),
         "",
     ])
 

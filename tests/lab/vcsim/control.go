@@ -26,6 +26,7 @@ import (
 //	POST /vms/{name|moref}/poweron      powered on without a task
 //	POST /vms/{name|moref}/heartbeat?status=green|yellow|red|gray
 //	POST /vms/{name|moref}/tools?running=true|false
+//	POST /vms/{name|moref}/rename?to=NAME   rename (two VMs may then share a name)
 //	POST /delay?method=M&ms=N           delay a SOAP method (ms=0 clears)
 //	POST /vcenter/stop|start            SDK outage, inventory kept
 type control struct {
@@ -78,6 +79,8 @@ func (c *control) route(r *http.Request) (interface{}, error) {
 	switch {
 	case len(parts) == 3 && parts[0] == "hosts":
 		return c.hostFault(parts[1], parts[2])
+	case len(parts) == 3 && parts[0] == "vms" && parts[2] == "rename":
+		return c.renameVM(parts[1], q.Get("to"))
 	case len(parts) == 3 && parts[0] == "vms":
 		return c.vmFault(parts[1], parts[2], q.Get("status"), q.Get("running"))
 	case len(parts) == 1 && parts[0] == "delay":
@@ -208,6 +211,24 @@ func (c *control) vmFault(key, action, status, running string) (interface{}, err
 	default:
 		return nil, fail(http.StatusNotFound, "vm action must be crash, poweron, heartbeat or tools, not %q", action)
 	}
+	return vmIdentities([]*simulator.VirtualMachine{vm})[0], nil
+}
+
+// renameVM renames a VM as RenameVM_Task would; vCenter allows two VMs of
+// one name in different folders, which is what the lab uses this for.
+func (c *control) renameVM(key, to string) (interface{}, error) {
+	if to == "" {
+		return nil, fail(http.StatusBadRequest, "rename needs to=<new name>")
+	}
+	vm, err := vmByKey(key)
+	if err != nil {
+		return nil, err
+	}
+	update(vm, []types.PropertyChange{
+		{Name: "name", Val: to},
+		{Name: "config.name", Val: to},
+		{Name: "summary.config.name", Val: to},
+	})
 	return vmIdentities([]*simulator.VirtualMachine{vm})[0], nil
 }
 

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a scenario works with: the lab, its own ledger and log directory,
+playbook runs as an operator (or automation) makes them, faults, waits that
+give up as soon as an audit breaks, and the clock for time to recover."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from lab import HIERARCHY, REPO
+
+ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+
+
+class ScenarioFailed(Exception):
+    """The scenario's expectation did not hold."""
+
+
+class AuditBroken(ScenarioFailed):
+    """An audit broke while the scenario ran."""
+
+
+class Run(object):
+    """One ansible-playbook run and what it left."""
+
+    def __init__(self, name, args):
+        self.name, self.args = name, list(args)
+        self.rc, self.out, self.killed = None, "", False
+        self.ledger_before = self.ledger_after = 0
+        self.started = self.ended = None
+
+    @property
+    def text(self):
+        """The output on one line, as the lab tests match it."""
+        return " ".join(self.out.replace("''", "'").split())
+
+    def where(self):
+        """(owner, generation) the run ended with, from its last word."""
+        found = re.findall(r"%s is in service on (\S+) \(generation (\d+)\)" % HIERARCHY, self.text)
+        return (found[-1][0], int(found[-1][1])) if found else (None, None)
+
+    def said(self, *phrases):
+        return all(p in self.text for p in phrases)
+
+    def __repr__(self):
+        return "<%s %s rc=%s>" % (self.name, " ".join(self.args), self.rc)
+
+
+class Context(object):
+    def __init__(self, lab, name, directory, audits):
+        self.lab, self.name, self.dir, self.audits = lab, name, directory, audits
+        self.ledger = os.path.join(directory, "ledger.jsonl")
+        self.runs = []
+        self.notes = []
+        self.fault_at = None
+        self.recovered_at = None
+        self.canaries = [lab.password]
+        self.session_allowance = 0   # sessions a scenario leaks on purpose (a SIGKILLed run)
+        self.allowance_reason = None
+        self.cleanups = []
+        os.makedirs(directory, exist_ok=True)
+
+    # -- audits -------------------------------------------------------------
+
+    def check(self):
+        broken = self.audits.broken()
+        if broken:
+            raise AuditBroken(broken)
+
+    def sleep(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.check()
+            time.sleep(min(0.2, max(0, end - time.monotonic())))
+
+    def until(self, predicate, seconds, what):
+        """Wait for predicate() to be true; fail saying `what` when it is not in time."""
+        end = time.monotonic() + seconds
+        while True:
+            self.check()
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > end:
+                raise ScenarioFailed("not within %ss: %s" % (seconds, what))
+            time.sleep(0.2)
+
+    def expect(self, condition, message):
+        self.check()
+        if not condition:
+            raise ScenarioFailed(message)
+
+    def note(self, text):
+        self.notes.append(text)
+
+    # -- faults and recovery clock -------------------------------------------
+
+    def fault(self, path, **params):
+        """Inject a fault through the lab's control API; the first starts the clock."""
+        self.start_clock()
+        return self.lab.fault(path, **params)
+
+    def start_clock(self):
+        if self.fault_at is None:
+            self.fault_at = time.monotonic()
+
+    def recovered(self):
+        """The hierarchy serves again: stop the clock (first call wins)."""
+        if self.recovered_at is None and self.fault_at is not None:
+            self.recovered_at = time.monotonic()
+
+    def time_to_recover(self):
+        if self.fault_at is None or self.recovered_at is None:
+            return None
+        return round(self.recovered_at - self.fault_at, 1)
+
+    def result_so_far(self):
+        return {"scenario": self.name, "notes": self.notes, "runs": [r.args for r in self.runs]}
+
+    def on_cleanup(self, func):
+        self.cleanups.append(func)
+
+    # -- playbooks ------------------------------------------------------------
+
+    def env(self):
+        return dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOG_PATH=os.path.join(self.dir, "ansible.log"),
+                    VIGIL_HA_STATE_DIR=self.dir, VIGIL_HA_LEDGER=self.ledger,
+                    PYTHONPATH=os.path.join(REPO, ".build", "collections"))
+
+    def ledger_lines(self):
+        if not os.path.exists(self.ledger):
+            return []
+        with open(self.ledger, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def start_playbook(self, name, *extra, inventory=None, vcenter_vars=None, on_line=None):
+        """Start `ansible-playbook vigil.ha.NAME` (verbose, as a log would keep
+        it); returns (Run, wait) where wait() finishes it. on_line(run, line,
+        proc) sees every output line as it comes (to time a fault on a step)."""
+        args = ["-v", "-i", inventory or self.lab.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
+                "-e", "hierarchy=" + HIERARCHY] + list(extra)
+        run = Run(name, args)
+        self.check()
+        run.ledger_before = len(self.ledger_lines())
+        run.started = time.monotonic()
+        proc = subprocess.Popen([ANSIBLE_PLAYBOOK, "vigil.ha." + name] + args, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=self.env(), cwd=REPO,
+                                start_new_session=True)
+        self.runs.append(run)
+        lines = []
+
+        def reader():
+            for line in proc.stdout:
+                lines.append(line)
+                if on_line:
+                    on_line(run, line, proc)
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+
+        def wait(timeout=600):
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill(proc)
+                proc.wait()
+                run.killed = True
+            thread.join(10)
+            run.rc, run.out, run.ended = proc.returncode, "".join(lines), time.monotonic()
+            run.ledger_after = len(self.ledger_lines())
+            path = os.path.join(self.dir, "run-%02d-%s.out" % (len(self.runs), name))
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("# ansible-playbook vigil.ha.%s %s\n# rc=%s%s\n%s" % (
+                    name, " ".join(args), run.rc, " (killed)" if run.killed else "", run.out))
+            return run
+        return run, wait
+
+    def playbook(self, name, *extra, **kw):
+        return self.start_playbook(name, *extra, **kw)[1]()
+
+
+def kill(proc):
+    """SIGKILL a run and everything it started (its own session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def result_row(ctx, outcome, detail, audits, problems, duration, budget):
+    return {"scenario": ctx.name, "outcome": outcome, "detail": detail, "audits": audits,
+            "problems": problems, "time_to_recover": ctx.time_to_recover(), "duration": round(duration, 1),
+            "budget": budget, "runs": ["%s %s rc=%s" % (r.name, " ".join(a for a in r.args if a.startswith(
+                ("target=", "failed_node=", "expected_generation=", "resource=", "--check"))), r.rc)
+                for r in ctx.runs], "notes": [n for n in ctx.notes if n]}

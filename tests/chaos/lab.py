@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab as the chaos suite sees it: its variables, the fault control API,
+the nodes (network namespaces), the virtual IP, and the cluster inventory the
+suite runs the playbooks with.
+
+The inventory is the lab's own (tests/lab/labctl.py writes it) with one
+change: the demo application keeps its data in ONE directory shared by the
+nodes (``.lab/default/chaos/shared/web``), standing in for the shared or
+replicated disk that moves with a hierarchy in a real cluster. With the
+lab's per-node directories a failover would "lose" every write by design;
+with a shared one, "no acknowledged write is lost" is a property the
+orchestration must keep (two nodes writing at once is what the single-owner
+audit catches)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import nodes  # noqa: E402  pylint: disable=wrong-import-position
+
+LAB = os.path.join(nodes.LAB_ROOT, "default")
+CHAOS = os.path.join(LAB, "chaos")
+SHARED = os.path.join(CHAOS, "shared", "web")
+HIERARCHY = "web"
+PRIMARY, STANDBY = "node1", "node2"
+NODE_NAMES = ("node1", "node2", "node3")
+
+
+class LabError(Exception):
+    pass
+
+
+class Lab(object):
+    """One running lab (``labctl.py start``), read from its vcenter.json."""
+
+    def __init__(self):
+        path = os.path.join(LAB, "vcenter.json")
+        if not os.path.exists(path):
+            raise LabError("the lab is not running: VIGIL_LAB_NET=N python3 tests/lab/labctl.py start")
+        with open(path, encoding="utf-8") as f:
+            self.vars = json.load(f)
+        if "lab_nodes" not in self.vars:
+            raise LabError("the lab has no nodes (labctl.py start --nodes)")
+        self.vars_file = path
+        self.vip = self.vars["lab_vip"].split("/")[0]
+        self.vip_url = "http://%s:%d" % (self.vip, nodes.APP_PORT)
+        self.password = self.vars["vcenter_password"]
+        self.inventory = self.write_inventory()
+
+    # -- the control API ------------------------------------------------
+
+    def control(self, verb, path, **params):
+        url = "%s/%s" % (self.vars["lab_control_url"], path.strip("/"))
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        req = urllib.request.Request(url, data=b"" if verb == "POST" else None, method=verb)
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as e:
+            raise LabError("lab control %s %s: %s" % (verb, path, e.read().decode(errors="replace")))
+
+    def fault(self, path, **params):
+        return self.control("POST", path, **params)
+
+    def vms(self, name):
+        return self.control("GET", "vms", name=name)
+
+    def vm(self, name):
+        found = self.vms(name)
+        if len(found) != 1:
+            raise LabError("%d VMs are named %s" % (len(found), name))
+        return found[0]
+
+    # -- nodes ----------------------------------------------------------
+
+    @staticmethod
+    def node(name):
+        return nodes.node_named(name)
+
+    @staticmethod
+    def ns_run(name, *argv, check=True):
+        """A command inside a node's network namespace (as root, no SSH)."""
+        proc = subprocess.run(["ip", "netns", "exec", nodes.node_named(name).ns] + list(argv),
+                              capture_output=True, text=True, check=False, timeout=30)
+        if check and proc.returncode:
+            raise LabError("%s: %s: %s" % (name, " ".join(argv), proc.stderr.strip()))
+        return proc
+
+    @staticmethod
+    def power_hook(name, state):
+        """What the simulator's power hook does, without telling vCenter:
+        `suspended` is a guest hang (processes stopped, the VM still on)."""
+        return nodes.power(name, state)
+
+    def vip_on(self, name):
+        node = nodes.node_named(name)
+        if not node.ns_exists():
+            return False
+        out = nodes.ip("-n", node.ns, "-o", "-4", "addr", "show", "dev", "eth0", check=False).stdout
+        return (" %s/" % self.vip) in out
+
+    @staticmethod
+    def app_pids(name):
+        """Processes of the hierarchy's demo application on a node (any state but zombie)."""
+        node = nodes.node_named(name)
+        out = []
+        for pid in node.pids():
+            cmd = nodes.read_text("/proc/%d/cmdline" % pid).replace("\0", " ")
+            if "demo_app.py" in cmd and SHARED in cmd and nodes.alive(pid):
+                out.append(pid)
+        return out
+
+    def serving(self):
+        """{node: what it holds} for every node that is on or merely hung
+        (a hung node resumes serving unless it was fenced)."""
+        out = {}
+        for name in NODE_NAMES:
+            node = nodes.node_named(name)
+            if not node.ns_exists() or node.power() == "poweredOff":
+                continue
+            held = (["vip"] if self.vip_on(name) else []) + (["app"] if self.app_pids(name) else [])
+            if held:
+                out[name] = held
+        return out
+
+    # -- the application through the virtual IP --------------------------
+
+    def http(self, path, method="GET", timeout=3):
+        req = urllib.request.Request(self.vip_url + path, data=b"" if method == "POST" else None, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                body = resp.read().decode()
+        except (OSError, ValueError):
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body.strip()
+
+    def who_serves(self):
+        return self.http("/", timeout=2)
+
+    # -- the cluster inventory ------------------------------------------
+
+    def write_inventory(self, extra_resources=(), name="cluster.json"):
+        """The lab's cluster with the shared data directory (and any extra
+        resources on top of web-app); returns its path."""
+        with open(self.vars["lab_cluster_inventory"], encoding="utf-8") as f:
+            text = f.read()
+        cluster = json.loads(text[text.index("{"):])
+        web = cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]
+        app = [r for r in web["resources"] if r["name"] == "web-app"][0]
+        app["params"]["command"] = "/usr/bin/python3 %s --data-dir %s" % (nodes.DEMO_APP, SHARED)
+        web["resources"].extend(extra_resources)
+        os.makedirs(SHARED, exist_ok=True)
+        path = os.path.join(CHAOS, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(cluster, f, indent=1)
+        return path
+
+    def hierarchy(self):
+        with open(self.inventory, encoding="utf-8") as f:
+            return json.load(f)["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]

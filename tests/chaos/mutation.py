@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The suite must catch a broken safety rule. Each mutation breaks one rule
+in a temporary copy of the collection; the scenarios named with it run from
+that copy against the same lab, and at least one of them must FAIL. Exit 0
+when every mutation was caught.
+
+  mutation.py [--keep]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from lab import LAB, REPO, nodes
+
+# (name, file, text, replacement, scenarios that must catch it)
+MUTATIONS = [
+    ("start before the fence is confirmed (the fence task ignores errors)",
+     "playbooks/tasks/step_fence.yml",
+     "    name: \"{{ vigil_ha_step.node }}\"\n  vars:",
+     "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  vars:",
+     ["host_not_responding", "esxi_host_isolated"]),
+]
+
+
+def copy_collection(dest):
+    """The tracked files of the checkout, with its .venv; the collection path points at the copy."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for rel in files.decode().split("\0"):
+        if not rel or not os.path.exists(os.path.join(REPO, rel)):
+            continue
+        target = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(os.path.join(REPO, rel), target)
+    os.symlink(os.path.join(REPO, ".venv"), os.path.join(dest, ".venv"))
+    os.makedirs(os.path.join(dest, ".build", "collections", "ansible_collections", "vigil"))
+    os.symlink("../../../..", os.path.join(dest, ".build", "collections", "ansible_collections", "vigil", "ha"))
+
+
+def mutate(dest, path, text, replacement):
+    full = os.path.join(dest, path)
+    with open(full, encoding="utf-8") as f:
+        content = f.read()
+    if text not in content:
+        raise SystemExit("mutation does not apply any more: %r not in %s (update mutation.py)" % (text, path))
+    with open(full, "w", encoding="utf-8") as f:
+        f.write(content.replace(text, replacement, 1))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    args = p.parse_args(argv)
+    missed = []
+    for name, path, text, replacement, scenarios in MUTATIONS:
+        dest = tempfile.mkdtemp(prefix="vigil-mutant-")
+        try:
+            copy_collection(dest)
+            mutate(dest, path, text, replacement)
+            env = dict(os.environ, VIGIL_LAB_DIR=nodes.LAB_ROOT,
+                       PYTHONPATH="%s:%s" % (os.path.join(dest, ".build", "collections"),
+                                             os.path.join(dest, "tests", "chaos")))
+            print("mutation: %s (%s)" % (name, path), flush=True)
+            proc = subprocess.run([sys.executable, os.path.join(dest, "tests", "chaos", "runner.py")] + scenarios
+                                  + ["--json", os.path.join(LAB, "chaos", "mutation.json")],
+                                  env=env, cwd=dest, capture_output=True, text=True, check=False)
+            print(proc.stdout[proc.stdout.find("scenario "):] if "scenario " in proc.stdout else proc.stdout)
+            if proc.returncode == 0:
+                missed.append(name)
+                print("NOT CAUGHT: every scenario passed with the mutation\n")
+            else:
+                print("caught\n")
+        finally:
+            if not args.keep:
+                shutil.rmtree(dest, ignore_errors=True)
+    if missed:
+        print("mutations not caught: %s" % "; ".join(missed))
+        return 1
+    print("every mutation was caught")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

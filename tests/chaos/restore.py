@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Put the lab back to the starting point of every scenario: vCenter up and
+fast, every host and node VM on, no link faults, and `web` in service on
+node1 with the shared data directory, nothing of it anywhere else."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+
+from audits import client
+from context import Context
+from lab import CHAOS, HIERARCHY, NODE_NAMES, PRIMARY, nodes
+from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+
+
+class NoAudits(object):
+    @staticmethod
+    def broken():
+        return ""
+
+
+def clear_links(lab):
+    for name in NODE_NAMES:
+        node = nodes.node_named(name)
+        if not node.ns_exists():
+            continue
+        lab.ns_run(name, "tc", "qdisc", "del", "dev", "eth0", "root", check=False)
+        nodes.ip("link", "set", node.veth, "up", check=False)
+        for other in NODE_NAMES:
+            lab.ns_run(name, "ip", "route", "del", "blackhole", nodes.node_named(other).address, check=False)
+        if node.power() == "poweredOn":
+            nodes.ip("-n", node.ns, "link", "set", "eth0", "up", check=False)
+    for name in NODE_NAMES:
+        subprocess.run(["tc", "qdisc", "del", "dev", nodes.node_named(name).veth, "root"],
+                       capture_output=True, check=False)
+
+
+def power_all_on(lab):
+    for name in NODE_NAMES:
+        node = nodes.node_named(name)
+        if node.power() == "suspended":
+            # A hung node that was never fenced: reset it (off, then on).
+            lab.fault("vms/%s/crash" % name)
+        lab.fault("vms/%s/poweron" % name)
+
+
+def owner_now(lab):
+    with client(lab, timeout=10) as c:
+        return StateStore(RootAnnotations(c)).read(HIERARCHY)["owner"]
+
+
+def sweep(lab, keep):
+    """Nothing of `web` on the nodes other than `keep` (strays of a failed scenario)."""
+    for name in NODE_NAMES:
+        if name == keep:
+            continue
+        for pid in lab.app_pids(name):
+            os.kill(pid, signal.SIGKILL)
+        if lab.vip_on(name):
+            lab.ns_run(name, "ip", "addr", "del", lab.vars["lab_vip"], "dev", "eth0", check=False)
+
+
+def restore(lab, log=print):
+    lab.fault("vcenter/start")
+    for method in list(lab.control("GET", "status").get("method_delay") or {}):
+        lab.fault("delay", method=method, ms=0)
+    for host in lab.vars["lab_hosts"]:
+        lab.fault("hosts/%s/recover" % host)
+    clear_links(lab)
+    power_all_on(lab)
+    owner = owner_now(lab)
+    sweep(lab, owner)
+    if owner == PRIMARY and lab.serving() == {PRIMARY: ["vip", "app"]} and lab.who_serves() == PRIMARY:
+        return
+    log("  (restoring %s on %s: owner was %s, serving %s)" % (HIERARCHY, PRIMARY, owner, lab.serving()))
+    setup = os.path.join(CHAOS, "setup")
+    shutil.rmtree(setup, ignore_errors=True)
+    ctx = Context(lab, "setup", setup, NoAudits())
+    ctx.canaries = []
+    if owner and owner != PRIMARY and lab.serving() == {owner: ["vip", "app"]}:
+        run = ctx.playbook("switchover", "-e", "target=" + PRIMARY)   # one run instead of two
+        if run.rc == 0 and run.where()[0] == PRIMARY:
+            return
+    run = ctx.playbook("stop")
+    if run.rc != 0:
+        raise RuntimeError("restore: stop failed; see %s" % setup)
+    sweep(lab, None)
+    run = ctx.playbook("start", "-e", "target=" + PRIMARY)
+    if run.rc != 0 or run.where()[0] != PRIMARY:
+        raise RuntimeError("restore: start on %s failed; see %s" % (PRIMARY, setup))
+
+
+def leave_bare(lab):
+    """After the suite: everything on, `web` stopped (the lab tests expect bare nodes)."""
+    restore(lab, log=lambda *a: None)
+    ctx = Context(lab, "teardown", os.path.join(CHAOS, "teardown"), NoAudits())
+    if ctx.playbook("stop").rc != 0:
+        raise RuntimeError("teardown: stop failed; see %s" % ctx.dir)

@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run chaos scenarios against the lab and print a table.
+
+  runner.py                      every scenario, in order
+  runner.py NAME [NAME...]       these scenarios
+  runner.py --fast               the fast subset (make test)
+  runner.py --seed N [--count K] a random sequence (K scenarios, default all), as CTS does
+  runner.py --list               the scenarios, what they inject and expect
+
+Writes the table as JSON (--json, default .lab/default/chaos/results.json);
+each scenario's playbook outputs, ansible log and ledger stay in
+.lab/default/chaos/<scenario>/. Exit 0 only when every scenario that ran
+passed with all its audits. Needs the lab (labctl.py start) and VIGIL_LAB_NET.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import time
+import traceback
+
+from audits import Audits
+from context import Context, ScenarioFailed, result_row
+from lab import CHAOS, Lab
+from restore import leave_bare, restore
+from scenario import REGISTRY, proves
+import scenarios  # noqa: F401  pylint: disable=unused-import  # registers the scenarios
+
+AUDITS = ("single_owner", "generation", "writes", "secrets", "ledger", "sessions")
+
+
+def watcher_available():
+    """The watcher-driven scenarios need the rulebook (branch eda) and their bodies."""
+    return False
+
+
+def row_without_run(s, outcome, detail):
+    return {"scenario": s.name, "outcome": outcome, "detail": detail, "audits": {}, "problems": {},
+            "time_to_recover": None, "duration": 0, "budget": s.budget, "runs": [], "notes": []}
+
+
+def run_one(lab, s, log):
+    if s.func is None:
+        return row_without_run(s, "not run", "needs watcher: not run (%s)" % (
+            "the rulebook vigil.ha.auto_failover is not in this collection yet"
+            if not watcher_available() else "definition only"))
+    try:
+        restore(lab, log)
+    except Exception as e:  # pylint: disable=broad-except
+        # The lab could not be put back: this scenario cannot run, the next may.
+        return row_without_run(s, "ERROR", "restore before the scenario: %s" % e)
+    directory = os.path.join(CHAOS, s.name)
+    shutil.rmtree(directory, ignore_errors=True)
+    audits = Audits(lab)
+    ctx = Context(lab, s.name, directory, audits)
+    began = time.monotonic()
+    audits.start(ctx)
+    outcome, detail = "pass", ""
+    try:
+        s.func(ctx)
+        ctx.check()
+    except ScenarioFailed as e:
+        outcome, detail = "FAIL", str(e)
+    except Exception as e:  # pylint: disable=broad-except
+        outcome, detail = "ERROR", "%s: %s" % (type(e).__name__, e)
+        with open(os.path.join(directory, "traceback.txt"), "w", encoding="utf-8") as f:
+            f.write(traceback.format_exc())
+    for cleanup in ctx.cleanups:
+        try:
+            cleanup()
+        except Exception as e:  # pylint: disable=broad-except
+            ctx.note("cleanup failed: %s" % e)
+    duration = time.monotonic() - began
+    held = audits.finish(ctx)
+    if outcome == "pass" and not all(held.values()):
+        outcome, detail = "FAIL", "audit broken: " + "; ".join(
+            "%s: %s" % (k, v[0]) for k, v in audits.problems.items())
+    if outcome == "pass" and duration > s.budget:
+        outcome, detail = "FAIL", "over its time budget: %.0fs > %ds" % (duration, s.budget)
+    return result_row(ctx, outcome, detail, held, audits.problems, duration, s.budget)
+
+
+def table(rows):
+    out = ["%-39s %-8s %-22s %8s %9s  %s" % ("scenario", "outcome", "audits held", "recover", "time", "detail"),
+           "-" * 110]
+    for r in rows:
+        held = r["audits"]
+        audits = "%d/%d" % (sum(held.values()), len(held)) if held else "-"
+        if held and not all(held.values()):
+            audits += " (" + ",".join(k for k, v in held.items() if not v) + ")"
+        ttr = "%.1fs" % r["time_to_recover"] if r["time_to_recover"] is not None else "-"
+        took = "%.0f/%ds" % (r["duration"], r["budget"])
+        out.append("%-39s %-8s %-22s %8s %9s  %s" % (
+            r["scenario"], r["outcome"], audits, ttr, took, r["detail"][:160]))
+    return "\n".join(out)
+
+
+def choose(args):
+    if args.names:
+        unknown = [n for n in args.names if n not in REGISTRY]
+        if unknown:
+            raise SystemExit("unknown scenario(s): %s (see --list)" % ", ".join(unknown))
+        return [REGISTRY[n] for n in args.names]
+    chosen = [s for s in REGISTRY.values() if s.fast or not args.fast]
+    if args.seed is not None:
+        rng = random.Random(args.seed)
+        runnable = [s for s in chosen if s.func]
+        count = args.count or len(runnable)
+        chosen = [rng.choice(runnable) for dummy in range(count)] if args.count else rng.sample(runnable, count)
+    return chosen
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("names", nargs="*")
+    p.add_argument("--fast", action="store_true")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--count", type=int)
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--json", default=os.path.join(CHAOS, "results.json"))
+    args = p.parse_args(argv)
+    if args.list:
+        for s in REGISTRY.values():
+            print("%-34s %-9s %4ds %s\n    fault:  %s\n    expect: %s\n    proves: %s" % (
+                s.name, s.driver, s.budget, "fast" if s.fast else "", s.fault, s.expect, proves(s)))
+        return 0
+    lab = Lab()
+    chosen = choose(args)
+    print("chaos: %d scenario(s)%s" % (len(chosen), " (seed %d)" % args.seed if args.seed is not None else ""))
+    rows = []
+    began = time.monotonic()
+    for s in chosen:
+        print("- %s (%s, budget %ds) ..." % (s.name, s.driver, s.budget), flush=True)
+        row = run_one(lab, s, print)
+        rows.append(row)
+        print("  %s %s%s" % (row["outcome"], row["detail"][:300], "" if row["outcome"] != "pass" else
+                             "  [%s]" % "; ".join(row["notes"])[:200]), flush=True)
+        sys.stdout.flush()
+    if any(s.func for s in chosen):
+        leave_bare(lab)
+    print()
+    print(table(rows))
+    ran = [r for r in rows if r["outcome"] != "not run"]
+    failed = [r for r in ran if r["outcome"] != "pass"]
+    print("\n%d run, %d passed, %d failed, %d not run (need the watcher); %.0fs"
+          % (len(ran), len(ran) - len(failed), len(failed), len(rows) - len(ran), time.monotonic() - began))
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w", encoding="utf-8") as f:
+        json.dump({"seed": args.seed, "audits": AUDITS, "results": rows,
+                   "definitions": dict((s.name, {"driver": s.driver, "fault": s.fault, "expect": s.expect,
+                                                 "budget": s.budget, "fast": s.fast, "proves": proves(s)})
+                                       for s in REGISTRY.values())}, f, indent=1)
+    print("results: %s" % args.json)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The scenario interface.
+
+A scenario is a function of a Context (context.py), registered with
+@scenario: it starts from `web` in service on node1 (the runner puts the
+lab back before each one), injects its fault, drives the cluster as an
+operator or automation would, and checks what it expects with
+ctx.expect / ctx.until. The audits run around it.
+
+    @scenario("service_crash", budget=120, fast=True, driver=PLAYBOOKS,
+              fault="...", expect="...")
+    def service_crash(ctx): ...
+
+driver says who reacts to the fault:
+  PLAYBOOKS  the scenario runs the playbooks itself, as an operator or a
+             scheduler would (vigil.ha.failover with the event's data...);
+  WATCHER    the scenario starts the event source and rulebook
+             (ansible-rulebook with vigil.ha.auto_failover) and waits for
+             them to act. Until the rulebook exists the runner reports these
+             "needs watcher: not run"; define() registers them with their
+             expectations and no body, so nothing can pass by accident.
+"""
+from __future__ import annotations
+
+import collections
+
+PLAYBOOKS = "playbooks"
+WATCHER = "watcher"
+
+Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect steps")
+REGISTRY = collections.OrderedDict()
+
+
+def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS):
+    def register(func):
+        if name in REGISTRY:
+            raise ValueError("two scenarios named %s" % name)
+        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect, None)
+        return func
+    return register
+
+
+def define(name, budget, fault, expect, steps, driver=WATCHER):
+    """A scenario whose driver does not exist yet: its definition only."""
+    if name in REGISTRY:
+        raise ValueError("two scenarios named %s" % name)
+    REGISTRY[name] = Scenario(name, None, budget, False, driver, fault, expect, steps)
+
+
+def proves(s):
+    """What the scenario proves: its docstring, or the definition's steps."""
+    doc = (s.func.__doc__ or "") if s.func else " ".join(s.steps)
+    return " ".join(doc.split())
