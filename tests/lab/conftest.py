@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 from cluster_runs import LAB, playbook, until, vip_answer, where
+from rulebook_runs import Rulebook
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
 
@@ -80,3 +81,17 @@ def web(lab):
     assert until(lambda: vip_answer() == "node1")
     yield where(out)[1]
     everything_on()
+
+
+@pytest.fixture
+def rulebooks(tmp_path):
+    """Start ansible-rulebook (keyword arguments of Rulebook); all stopped afterwards."""
+    started = []
+
+    def start(**kwargs):
+        rulebook = Rulebook(tmp_path, name="rulebook%d" % len(started), **kwargs)
+        started.append(rulebook)
+        return rulebook
+    yield start
+    for rulebook in started:
+        rulebook.stop()

@@ -8,10 +8,7 @@ decisions in the ledger (one line per recovery, failover, refusal), the fence
 steps of the failover that acted, and what the rulebook printed."""
 from __future__ import annotations
 
-import glob
 import json
-import os
-import subprocess
 import time
 import urllib.request
 
@@ -19,88 +16,7 @@ import pytest
 
 from cluster_runs import kill_app, until, vip_answer
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = os.path.join(REPO, ".lab", "default")
-VENV_BIN = os.path.join(REPO, ".venv", "bin")
-
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
-
-
-def java_home():
-    home = os.environ.get("JAVA_HOME") or next(iter(sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))), None)
-    assert home, "ansible-rulebook needs Java 17: make setup installs openjdk-17-jre-headless"
-    return home
-
-
-class Rulebook(object):
-    """ansible-rulebook -r vigil.ha.auto_failover on a copy of the lab's cluster inventory."""
-
-    def __init__(self, tmp_path, name="rulebook", state_dir=None, maintenance=False):
-        self.dir = tmp_path / name
-        inventory = self.dir / "inventory"
-        (inventory / "group_vars").mkdir(parents=True)
-        with open(os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
-            cluster = json.loads(f.read().split("\n", 1)[1])
-        if maintenance:
-            cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]["maintenance"] = True
-        (inventory / "cluster.yml").write_text(json.dumps(cluster))
-        # The playbooks run on localhost (inventory, local connection, this Python).
-        (inventory / "localhost.yml").write_text(json.dumps({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-        with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as f:
-            vcenter = dict((k, v) for k, v in json.load(f).items() if k.startswith("vcenter_"))
-        (inventory / "group_vars" / "all.json").write_text(json.dumps(vcenter))
-        variables = dict(vcenter, vigil_ha_inventory=str(inventory))
-        (self.dir / "vars.json").write_text(json.dumps(variables))
-        self.state = str(state_dir or self.dir / "state")
-        self.ledger_path = os.path.join(self.state, "ledger.jsonl")
-        self.log_path = self.dir / "ansible-rulebook.log"
-        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                   JAVA_HOME=java_home(), PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
-                   VIGIL_HA_STATE_DIR=self.state, VIGIL_HA_LEDGER=self.ledger_path)
-        self.log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", "vigil.ha.auto_failover", "-i", str(inventory),
-             "--vars", str(self.dir / "vars.json"), "-v"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(self.dir), start_new_session=True)
-        self.wait_for("vigil.ha.health: watching", 90)
-
-    def output(self):
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, text, seconds, count=1):
-        ok = until(lambda: self.output().count(text) >= count or self.proc.poll() is not None, seconds)
-        assert ok and self.proc.poll() is None, "ansible-rulebook: no %r\n%s" % (text, self.output()[-6000:])
-
-    def ledger(self, action=None, decision=None):
-        if not os.path.exists(self.ledger_path):
-            return []
-        with open(self.ledger_path, encoding="utf-8") as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        return [r for r in lines if action in (None, r["action"]) and decision in (None, r["decision"])]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
-
-
-@pytest.fixture
-def rulebooks(tmp_path):
-    started = []
-
-    def start(**kwargs):
-        rulebook = Rulebook(tmp_path, name="rulebook%d" % len(started), **kwargs)
-        started.append(rulebook)
-        return rulebook
-    yield start
-    for rulebook in started:
-        rulebook.stop()
 
 
 def fences(records):

@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller rulebook mirrors vigil.ha.auto_failover: the same source and
+rules, each run_playbook a run_job_template with the same extra_vars."""
+from __future__ import annotations
+
+import copy
+import os
+
+import yaml
+
+RULEBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "extensions", "eda", "rulebooks")
+TEMPLATES = {"vigil.ha.failover": "failover", "vigil.ha.recover": "recover"}
+
+
+def load(name):
+    with open(os.path.join(RULEBOOKS, name), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def as_controller(local):
+    """auto_failover.yml as the controller variant must read."""
+    mirrored = copy.deepcopy(local)
+    mirrored[0]["name"] = "vigil.ha auto failover (automation controller)"
+    for rule in mirrored[0]["rules"]:
+        for action in [rule.get("action")] + rule.get("actions", []):
+            if action and "run_playbook" in action:
+                run = action.pop("run_playbook")
+                kind = TEMPLATES[run["name"]]
+                action["run_job_template"] = {
+                    "name": "{{ (vigil_ha_job_templates | default({})).%s | default('vigil.ha %s') }}" % (kind, kind),
+                    "organization": "{{ vigil_ha_controller_organization | default('Default') }}",
+                    "post_events": run["post_events"],
+                    "job_args": {"extra_vars": run["extra_vars"]},
+                }
+    return mirrored
+
+
+def test_the_controller_rulebook_mirrors_the_local_one():
+    local = load("auto_failover.yml")
+    controller = load("auto_failover_controller.yml")
+    assert controller == as_controller(local)
+    actions = [list(r["action"])[0] for r in controller[0]["rules"] if "action" in r]
+    assert actions.count("run_job_template") == 3 and "run_playbook" not in actions
+
