@@ -8,7 +8,9 @@ it exits, until told to stop.
   supervise.py start|stop|restart|status SPEC
 
 SPEC is a JSON file: argv, env, cwd, delay (seconds), log (file), pidfile
-(the supervisor's), childfile (the command's pid). `start` prints
+(the supervisor's), childfile (the command's pid), and optionally envfile:
+KEY=VALUE lines added to env at each start (a 0600 file for secrets, such as
+systemd's EnvironmentFile, so they stay out of SPEC). `start` prints
 "started PID" or "running PID"; `stop` ends the command and the supervisor.
 Standard library only: it runs with the system's python3."""
 import json
@@ -35,6 +37,17 @@ def write(path, text):
     os.replace(path + ".tmp", path)
 
 
+def read_envfile(path):
+    env = {}
+    if path:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                key, sep, value = line.strip().partition("=")
+                if sep and not key.startswith("#"):
+                    env[key] = value
+    return env
+
+
 def log(spec, line):
     with open(spec["log"], "a", encoding="utf-8") as f:
         f.write("%s supervise: %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), line))
@@ -53,7 +66,8 @@ def supervise(spec):
     signal.signal(signal.SIGINT, on_term)
     while not state["stop"]:
         with open(spec["log"], "ab") as out:
-            child = subprocess.Popen(spec["argv"], env=spec["env"], cwd=spec["cwd"], stdin=subprocess.DEVNULL,
+            env = dict(spec["env"], **read_envfile(spec.get("envfile")))
+            child = subprocess.Popen(spec["argv"], env=env, cwd=spec["cwd"], stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=subprocess.STDOUT)
         state["child"] = child
         write(spec["childfile"], "%d\n" % child.pid)
