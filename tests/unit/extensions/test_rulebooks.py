@@ -42,4 +42,3 @@ def test_the_controller_rulebook_mirrors_the_local_one():
     assert controller == as_controller(local)
     actions = [list(r["action"])[0] for r in controller[0]["rules"] if "action" in r]
     assert actions.count("run_job_template") == 3 and "run_playbook" not in actions
-
