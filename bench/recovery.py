@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import sys
 import time
@@ -35,7 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 from detection import summary  # noqa: E402  pylint: disable=wrong-import-position
-from eda_lab import Lab, VipClient, Watcher, parse_time, until  # noqa: E402  pylint: disable=wrong-import-position
+from eda_lab import Lab, VipClient, Watcher, parse_time, ssh_open, until  # noqa: E402  pylint: disable=wrong-import-position
 from health_read import git_state, log, machine_info  # noqa: E402  pylint: disable=wrong-import-position
 
 RESULTS = os.path.join(HERE, "results", "recovery.json")
@@ -44,19 +43,6 @@ GOAL_S = 10.0
 TASK_TIME = re.compile(r"^(.+?) -{3,} (\d+\.\d+)s\s*$")
 
 
-def ssh_open(address):
-    try:
-        with socket.create_connection((address, 22), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def checked(lab, name, *extra):
-    rc, out = lab.playbook(name, *extra)
-    if rc != 0:
-        raise RuntimeError("vigil.ha.%s failed:\n%s" % (name, out[-3000:]))
-    return out
 
 
 def slowest_tasks(text, count=8):
@@ -70,7 +56,7 @@ def node1_back(lab):
     lab.control("vms/node1/poweron")
     if not until(lambda: ssh_open(lab.vars["lab_nodes"][0]["address"]), 60):
         raise RuntimeError("node1 did not come back on SSH")
-    out = checked(lab, "switchover", "-e", "target=node1")
+    out = lab.checked("switchover", "-e", "target=node1")
     if "web is in service on node1" not in out:
         raise RuntimeError("switchback failed:\n%s" % out[-3000:])
 
@@ -130,7 +116,7 @@ def main(argv=None):
     try:
         for node in ("node1", "node2"):
             lab.control("vms/%s/poweron" % node)
-        out = checked(lab, "start", "-e", "target=node1")
+        out = lab.checked("start", "-e", "target=node1")
         if "web is in service on node1" not in out:
             node1_back(lab)
         watcher.start(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",

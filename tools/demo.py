@@ -10,12 +10,11 @@ Everything is put back afterwards; the lab stays up."""
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eda_lab import Lab, VipClient, Watcher, parse_time, until  # noqa: E402  pylint: disable=wrong-import-position
+from eda_lab import Lab, VipClient, Watcher, parse_time, ssh_open, until  # noqa: E402  pylint: disable=wrong-import-position
 
 BOLD, END = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
@@ -48,19 +47,6 @@ def everything_on(lab):
         until(lambda n=node: ssh_open(n["address"]), 30)
 
 
-def ssh_open(address):
-    try:
-        with socket.create_connection((address, 22), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def run(lab, name, *extra):
-    rc, out = lab.playbook(name, *extra)
-    if rc != 0:
-        raise RuntimeError("ansible-playbook vigil.ha.%s failed:\n%s" % (name, out[-4000:]))
-    return out
 
 
 def recaps(watcher):
@@ -107,9 +93,9 @@ def main():
     try:
         say("1. Protecting the hierarchy web (virtual IP + demo service + http check) on node1, node2 standby")
         everything_on(lab)
-        out = run(lab, "start", "-e", "target=node1")
+        out = lab.checked("start", "-e", "target=node1")
         if where(out) != "node1":  # left elsewhere by an interrupted run
-            out = run(lab, "switchover", "-e", "target=node1")
+            out = lab.checked("switchover", "-e", "target=node1")
         note("ansible-playbook vigil.ha.start -e hierarchy=web -e target=node1: web is in service on %s" % where(out))
         show_status(lab)
 
@@ -153,7 +139,7 @@ def main():
         healthy = until(lambda: lab.vm("node1").get("power_state") == "poweredOn", 30)
         note("node1 is powered on%s and answers on SSH" % ("" if healthy else " (not yet seen by vCenter)"))
         switch_at = time.time()
-        out = run(lab, "switchover", "-e", "target=node1")
+        out = lab.checked("switchover", "-e", "target=node1")
         done_at = time.time()
         until(lambda: client.samples[-1][1] == "node1", 10)
         failed = client.failed(switch_at, time.time())

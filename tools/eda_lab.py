@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -32,6 +33,15 @@ def until(predicate, seconds, step=0.2):
             return value
         time.sleep(step)
     return predicate()
+
+
+def ssh_open(address):
+    """Whether a node's sshd accepts connections (it has booted)."""
+    try:
+        with socket.create_connection((address, 22), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def parse_time(text):
@@ -80,6 +90,13 @@ class Lab(object):
         env = self.env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json") if json_output else self.env()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
         return proc.returncode, proc.stdout + proc.stderr
+
+    def checked(self, name, *extra):
+        """``playbook`` that must succeed; its output."""
+        rc, out = self.playbook(name, *extra)
+        if rc != 0:
+            raise RuntimeError("ansible-playbook vigil.ha.%s failed:\n%s" % (name, out[-4000:]))
+        return out
 
     def status_table(self):
         """The lines of ``vigil.ha.status``'s table."""
