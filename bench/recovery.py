@@ -43,8 +43,6 @@ GOAL_S = 10.0
 TASK_TIME = re.compile(r"^(.+?) -{3,} (\d+\.\d+)s\s*$")
 
 
-
-
 def slowest_tasks(text, count=8):
     """The slowest tasks of the last profile_tasks summary in ``text``."""
     last = text.rsplit("PLAY RECAP", 1)[-1]

@@ -47,8 +47,6 @@ def everything_on(lab):
         until(lambda n=node: ssh_open(n["address"]), 30)
 
 
-
-
 def recaps(watcher):
     return watcher.output().count("PLAY RECAP")
 
