@@ -18,7 +18,6 @@ Results: a table on stderr and bench/results/detection.json.
 """
 import argparse
 import ast
-import datetime
 import json
 import os
 import statistics
@@ -30,7 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 from eda_lab import Lab, Watcher, parse_time  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import git_state, log, machine_info  # noqa: E402  pylint: disable=wrong-import-position
+from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
 
 RESULTS = os.path.join(HERE, "results", "detection.json")
 GOAL_S = 1.0
@@ -97,7 +96,7 @@ def main(argv=None):
     parser.add_argument("--node", default="node2", help="the VM crashed (a node of the lab's cluster)")
     args = parser.parse_args(argv)
     lab = Lab()
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started = utc_now()
     cycles = []
     with tempfile.TemporaryDirectory(prefix="vigil-bench-detect-") as work:
         watcher = Watcher(lab, work, rulebook=os.path.join(HERE, "rulebooks", "record.yml"))
@@ -126,18 +125,14 @@ def main(argv=None):
             tail.stop()
             watcher.stop()
             lab.control("vms/%s/poweron" % args.node)
-    result = {
-        "benchmark": "detection",
-        "description": "VM crash in the govmomi simulator -> event printed by the real ansible-rulebook "
-                       "(bench/rulebooks/record.yml, source vigil.ha.health)",
-        "started": started,
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "bench/detection.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine_info(), "git": git_state(),
-        "settings": {"cycles": args.cycles, "node": args.node, "tail_interval_s": 0.005, "goal_median_s": GOAL_S},
-        "summary": {key: summary([c[key] for c in cycles]) for key in ("rulebook_s", "source_s", "recovery_ok_s")},
-        "cycles": cycles,
-    }
+    result = result_record(
+        "detection",
+        "VM crash in the govmomi simulator -> event printed by the real ansible-rulebook "
+        "(bench/rulebooks/record.yml, source vigil.ha.health)",
+        started, argv,
+        settings={"cycles": args.cycles, "node": args.node, "tail_interval_s": 0.005, "goal_median_s": GOAL_S},
+        summary={key: summary([c[key] for c in cycles]) for key in ("rulebook_s", "source_s", "recovery_ok_s")},
+        cycles=cycles)
     result["goal_met"] = result["summary"]["rulebook_s"]["median"] < GOAL_S
     with open(RESULTS, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

@@ -166,6 +166,19 @@ def git_state():
     return {"commit": commit, "plugins_modified": bool(git("status", "--porcelain", "--", "plugins"))}
 
 
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def result_record(benchmark, description, started, argv, **fields):
+    """What every benchmark's JSON starts with: what, when, how it was run, on what."""
+    record = {"benchmark": benchmark, "description": description, "started": started, "finished": utc_now(),
+              "command": "bench/%s.py %s" % (benchmark, " ".join(argv if argv is not None else sys.argv[1:])),
+              "machine": machine_info(), "git": git_state()}
+    record.update(fields)
+    return record
+
+
 def loadavg():
     try:
         return list(os.getloadavg())

@@ -22,7 +22,6 @@ Results: bench/results/recovery.json (with the slowest tasks of each failover ru
   .venv/bin/python bench/recovery.py [--runs 5]
 """
 import argparse
-import datetime
 import json
 import os
 import re
@@ -35,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 from detection import summary  # noqa: E402  pylint: disable=wrong-import-position
 from eda_lab import Lab, VipClient, Watcher, parse_time, ssh_open, until  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import git_state, log, machine_info  # noqa: E402  pylint: disable=wrong-import-position
+from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
 
 RESULTS = os.path.join(HERE, "results", "recovery.json")
 GOAL_S = 10.0
@@ -106,7 +105,7 @@ def main(argv=None):
     state = os.path.join(Lab().dir, "bench-recovery-state")
     shutil.rmtree(state, ignore_errors=True)  # the bench's own ledger: budgets start from zero
     lab = Lab(state_dir=state)
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started = utc_now()
     workdir = os.path.join(lab.dir, "bench-recovery")
     watcher = Watcher(lab, workdir, inventory=bench_inventory(lab, workdir + "-inventory", args.runs))
     client = VipClient(lab.vip_url)
@@ -139,19 +138,15 @@ def main(argv=None):
         for node in ("node1", "node2"):
             lab.control("vms/%s/poweron" % node)
         lab.playbook("stop")
-    result = {
-        "benchmark": "recovery",
-        "description": "VM crash of the owner node1 -> virtual IP answering from node2, real ansible-rulebook "
-                       "with vigil.ha.auto_failover, hierarchy web of the lab (ip + service + http check)",
-        "started": started,
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "bench/recovery.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine_info(), "git": git_state(),
-        "settings": {"runs": args.runs, "client_interval_s": 0.1, "client_timeout_s": 1.0, "goal_median_s": GOAL_S},
-        "summary": {key: summary([r[key] for r in runs]) for key in ("recovery_s", "detection_s", "acting_s")},
-        "runs": runs,
-        "failures": failures,
-    }
+    result = result_record(
+        "recovery",
+        "VM crash of the owner node1 -> virtual IP answering from node2, real ansible-rulebook "
+        "with vigil.ha.auto_failover, hierarchy web of the lab (ip + service + http check)",
+        started, argv,
+        settings={"runs": args.runs, "client_interval_s": 0.1, "client_timeout_s": 1.0, "goal_median_s": GOAL_S},
+        summary={key: summary([r[key] for r in runs]) for key in ("recovery_s", "detection_s", "acting_s")},
+        runs=runs,
+        failures=failures)
     result["summary"]["failed_requests_median"] = statistics.median([r["failed"] for r in runs])
     result["goal_met"] = not failures and result["summary"]["recovery_s"]["median"] < GOAL_S
     with open(RESULTS, "w", encoding="utf-8") as f:

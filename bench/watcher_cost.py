@@ -23,7 +23,6 @@ Results: bench/results/watcher_cost.json.
 import argparse
 import asyncio
 import concurrent.futures
-import datetime
 import json
 import os
 import subprocess
@@ -35,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tools"))
 from eda_lab import Lab, until  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import NAMED_VMS, git_state, lab_start, lab_stop, log, machine_info  # noqa: E402  pylint: disable=wrong-import-position
+from health_read import NAMED_VMS, lab_start, lab_stop, log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
 
 RESULTS = os.path.join(HERE, "results", "watcher_cost.json")
 SOURCE = os.path.join(REPO, "extensions", "eda", "plugins", "event_source", "health.py")
@@ -108,7 +107,7 @@ def main(argv=None):
     if args.child:
         return child(args.child)
     name = "bench-5k"
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started = utc_now()
     _path, _vars, lab_s = lab_start(name, args.fillers + len(NAMED_VMS), 3)
     lab = Lab(name)
     vms = ["filler-%05d" % i for i in range(1, args.changes + 1)]
@@ -151,18 +150,14 @@ def main(argv=None):
         proc.terminate()
         proc.wait(30)
         lab_stop(name)
-    out = {
-        "benchmark": "watcher_cost",
-        "description": "the event source vigil.ha.health driven by asyncio in its own process, watching every VM "
-                       "and host of a govmomi simulator; RSS and CPU seconds of that process from /proc",
-        "started": started,
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "bench/watcher_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine_info(), "git": git_state(),
-        "settings": {"fillers": args.fillers, "named_vms": NAMED_VMS, "hosts": 3, "changes": args.changes,
-                     "rest_s": args.rest, "window_s": args.window, "lab_start_s": lab_s},
-        "results": result,
-    }
+    out = result_record(
+        "watcher_cost",
+        "the event source vigil.ha.health driven by asyncio in its own process, watching every VM "
+        "and host of a govmomi simulator; RSS and CPU seconds of that process from /proc",
+        started, argv,
+        settings={"fillers": args.fillers, "named_vms": NAMED_VMS, "hosts": 3, "changes": args.changes,
+                  "rest_s": args.rest, "window_s": args.window, "lab_start_s": lab_s},
+        results=result)
     with open(RESULTS, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)
         f.write("\n")

@@ -72,6 +72,7 @@ class VsphereClient(object):
         self.ca_path = ca_path
         self.timeout = timeout
         self.si = None
+        self._content = None  # the ServiceContent, read once per session
 
     # -- session ---------------------------------------------------------
 
@@ -126,6 +127,7 @@ class VsphereClient(object):
             except Exception:  # pylint: disable=broad-except
                 pass  # best effort: the session expires on its own
             self.si = None
+            self._content = None
 
     def __enter__(self):
         return self.connect()
@@ -135,7 +137,12 @@ class VsphereClient(object):
 
     @property
     def content(self):
-        return self.connect().si.content
+        # si.content is a remote property: each read is a round trip. Read it
+        # once per session, through _call so that a dropped link is a typed error.
+        self.connect()
+        if self._content is None:
+            self._content = self._call("read the service content", lambda: self.si.content)
+        return self._content
 
     def _call(self, what, func, *args, **kwargs):
         """Run one API call, translating faults into typed errors."""

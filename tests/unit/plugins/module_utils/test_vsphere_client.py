@@ -1,11 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Paging of bulk reads (the lab's simulator never pages, so it is faked here)."""
+"""Paging of bulk reads (the lab's simulator never pages, so it is faked here),
+and the service content read once per session."""
 from __future__ import annotations
 
+import ssl
 from types import SimpleNamespace as NS
 
+import pytest
+
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
 
 
 def obj(moref, wsdl, **props):
@@ -52,3 +57,33 @@ def test_password_is_not_in_the_client_repr_or_attributes():
     client = VsphereClient("vc", "u", "canary-secret")
     assert "canary-secret" not in repr(vars(client).get("password", ""))
     assert "canary-secret" not in repr(client)
+
+
+class CountingInstance(object):
+    """A ServiceInstance whose ``content`` is a remote read, as pyVmomi's is."""
+
+    def __init__(self, error=None):
+        self.reads = 0
+        self.error = error
+
+    @property
+    def content(self):
+        self.reads += 1
+        if self.error:
+            raise self.error
+        return NS(propertyCollector="pc")
+
+
+def test_service_content_is_read_once_per_session():
+    client = VsphereClient("vc", "u", "p")
+    client.si = CountingInstance()
+    assert client.content.propertyCollector == "pc"
+    assert client.content.propertyCollector == "pc"
+    assert client.si.reads == 1
+
+
+def test_a_dropped_link_while_reading_the_content_is_a_typed_error():
+    client = VsphereClient("vc", "u", "p")
+    client.si = CountingInstance(error=ssl.SSLEOFError(8, "EOF occurred in violation of protocol"))
+    with pytest.raises(VsphereConnectionError, match="read the service content: lost vCenter vc"):
+        getattr(client, "content")
