@@ -134,6 +134,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.hierarchy_lock import HierarchyLock, LockBusy
 from ansible_collections.vigil.ha.plugins.module_utils.ledger import DEFAULT_DIR
 from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateError
@@ -145,48 +146,51 @@ def _public(holder):
     return dict((k, holder.get(k)) for k in ("owner", "pid", "host", "acquired", "expires"))
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            hierarchy=dict(type="str", required=True),
-            state=dict(type="str", choices=["acquired", "released"], default="acquired"),
-            owner=dict(type="str"),
-            token=dict(type="str", no_log=False),
-            wait=dict(type="int", default=0),
-            ttl=dict(type="int", default=900),
-            force=dict(type="bool", default=False),
-            state_dir=dict(type="path", default=DEFAULT_DIR, fallback=(env_fallback, ["VIGIL_HA_STATE_DIR"])),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
+ARGUMENT_SPEC = dict(
+    hierarchy=dict(type="str", required=True),
+    state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+    owner=dict(type="str"),
+    token=dict(type="str", no_log=False),
+    wait=dict(type="int", default=0),
+    ttl=dict(type="int", default=900),
+    force=dict(type="bool", default=False),
+    state_dir=dict(type="path", default=DEFAULT_DIR, fallback=(env_fallback, ["VIGIL_HA_STATE_DIR"])),
+)
+
+
+def run(p, check_mode=False, diff=False):
     base = dict(changed=False, hierarchy=p["hierarchy"])
     try:
         lock = HierarchyLock(p["state_dir"], p["hierarchy"])
         base["path"] = lock.path
         if p["state"] == "acquired":
-            out = lock.acquire(p["owner"], p["ttl"], wait=p["wait"], token=p["token"], check_mode=module.check_mode)
+            out = lock.acquire(p["owner"], p["ttl"], wait=p["wait"], token=p["token"], check_mode=check_mode)
             result = dict(base, changed=out["changed"], acquired=out["acquired"], holder=_public(out["holder"]),
                           msg=out["msg"])
             if out["token"]:
                 result["token"] = out["token"]
-            after = out.get("would") if module.check_mode else out["holder"]
+            after = out.get("would") if check_mode else out["holder"]
         else:
-            out = lock.release(token=p["token"], force=p["force"], check_mode=module.check_mode)
+            out = lock.release(token=p["token"], force=p["force"], check_mode=check_mode)
             result = dict(base, changed=out["changed"], released=out["released"], holder=_public(out["holder"]),
                           msg=out["msg"])
             after = None
     except LockBusy as exc:
         flag = "acquired" if p["state"] == "acquired" else "released"
-        module.fail_json(msg=exc.message, holder=_public(exc.holder), **dict(base, **{flag: False}))
+        raise ModuleFailure(exc.message, holder=_public(exc.holder), **dict(base, **{flag: False}))
     except StateError as exc:
-        module.fail_json(**dict(base, **exc.to_dict()))
+        failure = dict(base, **exc.to_dict())
+        raise ModuleFailure(failure.pop("msg"), **failure)
     except OSError as exc:
-        module.fail_json(msg="lock of hierarchy %s: %s" % (p["hierarchy"], exc), field="state_dir", **base)
-    if module._diff and out["changed"]:
+        raise ModuleFailure("lock of hierarchy %s: %s" % (p["hierarchy"], exc), field="state_dir", **base)
+    if diff and out["changed"]:
         result["diff"] = {"before": {"holder": _public(out.get("before", out["holder"]))},
                           "after": {"holder": _public(after)}}
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

@@ -122,41 +122,43 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.ledger import DEFAULT_PATH, append, record, redact
 
+ARGUMENT_SPEC = dict(
+    hierarchy=dict(type="str", required=True),
+    action=dict(type="str", required=True),
+    decision=dict(type="str", required=True),
+    inputs=dict(type="dict", default={}),
+    generation=dict(type="int"),
+    result=dict(type="raw"),
+    reason=dict(type="str"),
+    redact_values=dict(type="list", elements="str", default=[], no_log=True),
+    path=dict(type="path", default=DEFAULT_PATH, fallback=(env_fallback, ["VIGIL_HA_LEDGER"])),
+)
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            hierarchy=dict(type="str", required=True),
-            action=dict(type="str", required=True),
-            decision=dict(type="str", required=True),
-            inputs=dict(type="dict", default={}),
-            generation=dict(type="int"),
-            result=dict(type="raw"),
-            reason=dict(type="str"),
-            redact_values=dict(type="list", elements="str", default=[], no_log=True),
-            path=dict(type="path", default=DEFAULT_PATH, fallback=(env_fallback, ["VIGIL_HA_LEDGER"])),
-        ),
-        supports_check_mode=True,
-        no_log=True,  # the raw inputs may hold secrets: never logged to syslog; the result is redacted below
-    )
-    p = module.params
+
+def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     secrets = p["redact_values"]
     path = os.path.abspath(p["path"])
     invocation = {"module_args": redact(dict((k, v) for k, v in p.items() if k != "redact_values"), secrets)}
     for field in ("hierarchy", "action", "decision"):
         if not p[field].strip():
-            module.fail_json(msg="%s: must not be empty" % field, field=field, path=path, invocation=invocation)
+            raise ModuleFailure("%s: must not be empty" % field, field=field, path=path, invocation=invocation)
     line = record(p["hierarchy"], p["action"], p["decision"], inputs=p["inputs"], generation=p["generation"],
                   result=p["result"], reason=p["reason"], secrets=secrets)
-    if not module.check_mode:
+    if not check_mode:
         try:
             append(path, line)
         except OSError as exc:
-            module.fail_json(msg="cannot append to ledger %s: %s" % (path, exc), field="path", path=path,
-                             record=line, invocation=invocation)
-    module.exit_json(changed=True, path=path, record=line, invocation=invocation)
+            raise ModuleFailure("cannot append to ledger %s: %s" % (path, exc), field="path", path=path,
+                                record=line, invocation=invocation)
+    return dict(changed=True, path=path, record=line, invocation=invocation)
+
+
+def main():
+    # no_log: the raw inputs may hold secrets: never logged to syslog; the result is redacted by run().
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, no_log=True), run)
 
 
 if __name__ == "__main__":

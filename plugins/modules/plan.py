@@ -146,40 +146,38 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.plan import make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, load
 
+ARGUMENT_SPEC = dict(
+    nodes=dict(type="raw", required=True),
+    hierarchies=dict(type="raw", required=True),
+    hierarchy=dict(type="str", required=True),
+    action=dict(type="str", required=True, choices=["start", "stop", "switchover", "failover", "recover"]),
+    owner=dict(type="str"),
+    generation=dict(type="int", default=0),
+    expected_generation=dict(type="int"),
+    states=dict(type="dict", default={}),
+    node_health=dict(type="dict", default={}),
+    vcenter_reachable=dict(type="bool", default=True),
+    target=dict(type="str"),
+    resource=dict(type="str"),
+    failed_node=dict(type="str"),
+    failovers_used=dict(type="int", default=0),
+    recoveries_used=dict(type="dict", default={}),
+    confirmed=dict(type="bool", default=False),
+    maintenance=dict(type="bool", default=False),
+)
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            nodes=dict(type="raw", required=True),
-            hierarchies=dict(type="raw", required=True),
-            hierarchy=dict(type="str", required=True),
-            action=dict(type="str", required=True, choices=["start", "stop", "switchover", "failover", "recover"]),
-            owner=dict(type="str"),
-            generation=dict(type="int", default=0),
-            expected_generation=dict(type="int"),
-            states=dict(type="dict", default={}),
-            node_health=dict(type="dict", default={}),
-            vcenter_reachable=dict(type="bool", default=True),
-            target=dict(type="str"),
-            resource=dict(type="str"),
-            failed_node=dict(type="str"),
-            failovers_used=dict(type="int", default=0),
-            recoveries_used=dict(type="dict", default={}),
-            confirmed=dict(type="bool", default=False),
-            maintenance=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
+
+def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     try:
         cluster = load(p["nodes"], p["hierarchies"])
     except ConfigError as exc:
-        module.fail_json(msg="cluster configuration refused: %s" % "; ".join(exc.errors), errors=exc.errors)
+        raise ModuleFailure("cluster configuration refused: %s" % "; ".join(exc.errors), errors=exc.errors)
     if p["hierarchy"] not in cluster.hierarchies:
-        module.fail_json(msg="hierarchy: no hierarchy named %r (known: %s)" % (
+        raise ModuleFailure("hierarchy: no hierarchy named %r (known: %s)" % (
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
     hierarchy = cluster.hierarchy(p["hierarchy"])
     try:
@@ -190,8 +188,12 @@ def main():
             failovers_used=p["failovers_used"], recoveries_used=p["recoveries_used"], confirmed=p["confirmed"],
             maintenance=p["maintenance"])
     except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, plan=plan.to_dict(), lines=plan.describe(reasons=True).splitlines())
+        raise ModuleFailure(str(exc))
+    return dict(changed=False, plan=plan.to_dict(), lines=plan.describe(reasons=True).splitlines())
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

@@ -129,29 +129,31 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.hierarchy import Cluster
 from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
 
+ARGUMENT_SPEC = dict(
+    nodes=dict(type="dict", required=True),
+    hierarchies=dict(type="list", elements="raw", default=[]),
+)
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            nodes=dict(type="dict", required=True),
-            hierarchies=dict(type="list", elements="raw", default=[]),
-        ),
-        supports_check_mode=True,
-    )
+
+def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     try:
-        config = validate(module.params["nodes"], module.params["hierarchies"])
+        config = validate(p["nodes"], p["hierarchies"])
     except ConfigError as exc:
-        module.fail_json(
-            msg="cluster configuration refused (%d error%s): %s" % (
+        raise ModuleFailure(
+            "cluster configuration refused (%d error%s): %s" % (
                 len(exc.errors), "" if len(exc.errors) == 1 else "s", "; ".join(exc.errors)),
-            errors=exc.errors,
-        )
+            errors=exc.errors)
     cluster = Cluster.from_config(config)
     start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
-    module.exit_json(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order)
+    return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order)
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,18 @@ class Result(object):
         return "Result(%r, %r, changed=%r)" % (self.state, self.reasons, self.changed)
 
 
-def run_command(argv, timeout=30, env=None, input_data=None):
-    """Run a command without a shell; return (rc, stdout, stderr)."""
+def run_command(argv, timeout=30, env=None, input_data=None, background=False):
+    """Run a command without a shell; return (rc, stdout, stderr). With
+    ``background`` it is only started, detached from the module (its own
+    session, no inherited output), so that it may outlive the module's run:
+    (0, "", "") once started."""
+    if background:
+        try:
+            subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            return 127, "", "%s: %s" % (argv[0], exc)
+        return 0, "", ""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
                               input=input_data, check=False)

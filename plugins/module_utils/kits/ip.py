@@ -4,8 +4,9 @@
 """Kit ``ip``: a virtual IP address on a node's interface.
 
 start refuses an address that another machine already answers for (ARP
-duplicate address detection), adds it, and announces it with gratuitous ARP
-so that neighbours update their caches at once. Needs iproute2 and
+duplicate address detection, 1 s), adds it, and announces it with
+gratuitous ARPs sent in the background so that neighbours update their
+caches at once. Needs iproute2 and
 iputils-arping on the node.
 """
 
@@ -46,14 +47,22 @@ class IpKit(Kit):
 
     def _start(self):
         dev = self.params["interface"]
-        # Duplicate address detection: rc 1 means someone answered for it.
-        rc, out, err = self.run(["arping", "-D", "-q", "-c", "2", "-w", "2", "-I", dev, self.ip], timeout=10)
+        # Duplicate address detection: a machine that holds the address
+        # answers the probe within milliseconds (rc 1); otherwise arping waits
+        # out its deadline, 1 s, the shortest it takes.
+        rc, out, err = self.run(["arping", "-D", "-q", "-c", "1", "-w", "1", "-I", dev, self.ip], timeout=10)
         if rc == 1:
             raise KitError("%s is already in use on the network of %s; refusing to take it" % (self.ip, dev))
         if rc not in (0, 1):
             raise KitError("arping on %s failed: %s" % (dev, (err or out).strip()))
         self.sh(["ip", "addr", "add", self.cidr, "dev", dev])
-        self.sh(["arping", "-U", "-q", "-c", str(self.params["arp_count"]), "-I", dev, self.ip], timeout=30)
+        count = self.params["arp_count"]
+        if count:
+            # Gratuitous ARPs so that neighbours drop the old owner's MAC at
+            # once. arping sends the first at once, then one a second: it runs
+            # on in the background (as Pacemaker's IPaddr2 does, arp_bg) so
+            # that the address serves meanwhile and the next resource starts.
+            self.sh(["arping", "-U", "-q", "-c", str(count), "-I", dev, self.ip], background=True)
 
     def _stop(self):
         self.sh(["ip", "addr", "del", self.cidr, "dev", self.params["interface"]])

@@ -19,9 +19,12 @@ class FakeNode(object):
         self.link_up = link_up
         self.taken = taken
         self.calls = []
+        self.background = []
 
     def __call__(self, argv, timeout=30, **kwargs):
         self.calls.append(argv)
+        if kwargs.get("background"):
+            self.background.append(argv)
         if argv[:3] == ["ip", "-o", "addr"]:
             return 0, "".join("2: eth0    inet %s brd 10.99.0.255 scope global eth0\n" % a for a in self.addresses), ""
         if argv[:3] == ["ip", "-o", "link"]:
@@ -46,9 +49,10 @@ def test_start_detects_duplicates_adds_and_announces():
     node = FakeNode()
     result = node_kit("ip", "vip", PARAMS, runner=node).start()
     assert result.changed and result.state == "in_service"
-    assert ["arping", "-D", "-q", "-c", "2", "-w", "2", "-I", "eth0", "10.99.0.100"] in node.calls
+    assert ["arping", "-D", "-q", "-c", "1", "-w", "1", "-I", "eth0", "10.99.0.100"] in node.calls
     assert ["ip", "addr", "add", "10.99.0.100/24", "dev", "eth0"] in node.calls
-    assert ["arping", "-U", "-q", "-c", "2", "-I", "eth0", "10.99.0.100"] in node.calls
+    # The announcements run on in the background; nothing else does.
+    assert node.background == [["arping", "-U", "-q", "-c", "2", "-I", "eth0", "10.99.0.100"]]
     assert not node_kit("ip", "vip", PARAMS, runner=node).start().changed
 
 
@@ -83,3 +87,9 @@ def test_stop_and_states():
 def test_a_similar_address_is_not_mistaken_for_ours():
     node = FakeNode(addresses=["10.99.0.10/24"])
     assert node_kit("ip", "vip", dict(PARAMS, address="10.99.0.1/24"), runner=node).check().state == "out_of_service"
+
+
+def test_no_announcement_with_arp_count_zero():
+    node = FakeNode()
+    assert node_kit("ip", "vip", dict(PARAMS, arp_count=0), runner=node).start().state == "in_service"
+    assert not any(c[:2] == ["arping", "-U"] for c in node.calls)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import KitError
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import KitError, run_command
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import node_kit
 
 
@@ -134,3 +134,15 @@ def test_attached_check_fails_a_running_service(tmp_path, server):
         assert "without 'node2'" in result.reasons[0]
     finally:
         node_kit("service", "app", resource["params"]).stop()
+
+
+def test_a_background_command_outlives_the_call(tmp_path):
+    marker = tmp_path / "done"
+    began = time.monotonic()
+    assert run_command(["sh", "-c", "sleep 1; touch %s" % marker], background=True) == (0, "", "")
+    assert time.monotonic() - began < 0.5 and not marker.exists()
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists()
+    assert run_command(["/nonexistent/arping"], background=True)[0] == 127

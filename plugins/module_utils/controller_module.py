@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vigil.ha developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Modules that work on the controller alone (plan, validate_cluster,
+ledger, hierarchy_lock): each module file keeps ``ARGUMENT_SPEC`` and
+``run(params, check_mode, diff)``, which returns the result or raises
+``ModuleFailure``. ``serve()`` runs it as a module; the action plugin of
+the same name runs it inside ansible-playbook instead (plugins/plugin_utils/
+in_process.py), which spares a Python start per task on the failover path.
+"""
+
+from __future__ import annotations
+
+
+class ModuleFailure(Exception):
+    """The module fails with ``message`` and the result fields given."""
+
+    def __init__(self, message, **fields):
+        super(ModuleFailure, self).__init__(message)
+        self.msg = message
+        self.fields = fields
+
+    def to_dict(self):
+        return dict(self.fields, msg=self.msg)
+
+
+def serve(module, run):
+    """Run ``run`` with the module's parameters and exit the module."""
+    try:
+        result = run(module.params, module.check_mode, module._diff)  # pylint: disable=protected-access
+    except ModuleFailure as exc:
+        module.fail_json(**exc.to_dict())
+    module.exit_json(**result)

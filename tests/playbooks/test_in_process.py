@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plan, validate_cluster, ledger and hierarchy_lock run inside ansible-playbook
+on the controller (their action plugins), and as modules elsewhere: the same
+results, errors, check mode and redaction either way. ``become`` (su, as
+root) makes a task leave the controller's process and run the module."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NODES = {"node1": {"mode": "guest", "vm": {"moref": "vm-1"}}, "node2": {"mode": "guest", "vm": {"moref": "vm-2"}}}
+HIERARCHIES = [{"name": "web", "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}],
+                "resources": [{"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0"}}]}]
+
+
+def play(tmp_path, tasks, *args):
+    """Run ``tasks`` on localhost, each twice (in-process, then as a module
+    under become); return the results by task name as JSON."""
+    both = []
+    for task in tasks:
+        both.append(dict(task, name=task["name"] + " here", register="here", ignore_errors=True))
+        both.append(dict(task, name=task["name"] + " module", register="module", ignore_errors=True,
+                         become=True, become_method="ansible.builtin.su", become_user="root"))
+        both.append({"name": "Keep " + task["name"], "ansible.builtin.copy": {
+            "content": "{{ {'here': here, 'module': module} | to_json }}", "dest": str(tmp_path / (task["name"] + ".json"))},
+            "check_mode": False})
+    book = tmp_path / "play.yml"
+    book.write_text(yaml.safe_dump([{"name": "In process", "hosts": "localhost", "gather_facts": False,
+                                     "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                                     "tasks": both}]))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               VIGIL_HA_STATE_DIR=str(tmp_path / "state"))
+    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-vvv", str(book)] + list(args),
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Only the module runs put a module on the host: the others ran in ansible-playbook.
+    shipped = re.findall(r"PUT \S+ TO \S+/AnsiballZ_(plan|validate_cluster|ledger|hierarchy_lock)\.py", proc.stdout)
+    assert len(shipped) == len(tasks), proc.stdout
+    return dict((t["name"], json.loads((tmp_path / (t["name"] + ".json")).read_text())) for t in tasks)
+
+
+def same(pair, *keys):
+    here, module = pair["here"], pair["module"]
+    for key in keys:
+        assert here.get(key) == module.get(key), (key, here, module)
+    return here
+
+
+def test_results_and_errors_are_the_module_s(tmp_path):
+    ledger = str(tmp_path / "ledger.jsonl")
+    out = play(tmp_path, [
+        {"name": "plan", "vigil.ha.plan": {"nodes": NODES, "hierarchies": HIERARCHIES, "hierarchy": "web",
+                                           "action": "start", "states": {"node1": {"vip": "out_of_service"}}}},
+        {"name": "bad action", "vigil.ha.plan": {"nodes": NODES, "hierarchies": HIERARCHIES, "hierarchy": "web",
+                                                 "action": "jump"}},
+        {"name": "unknown hierarchy", "vigil.ha.plan": {"nodes": NODES, "hierarchies": HIERARCHIES,
+                                                        "hierarchy": "db", "action": "start"}},
+        {"name": "validate", "vigil.ha.validate_cluster": {"nodes": NODES, "hierarchies": HIERARCHIES}},
+        {"name": "invalid", "vigil.ha.validate_cluster": {"nodes": NODES, "hierarchies": [dict(HIERARCHIES[0], nodes=[])]}},
+        {"name": "ledger", "vigil.ha.ledger": {"hierarchy": "web", "action": "start", "decision": "act", "path": ledger,
+                                               "inputs": {"note": "s3cret-canary"}, "redact_values": ["s3cret-canary"]}},
+        {"name": "lock", "vigil.ha.hierarchy_lock": {"hierarchy": "web", "ttl": 60}},
+    ])
+    plan = same(out["plan"], "failed", "plan", "lines")
+    assert not plan.get("failed") and plan["plan"]["owner"] == "node1"
+    assert [s["action"] for s in plan["plan"]["steps"]] == ["start"]
+    bad = same(out["bad action"], "failed", "msg")
+    assert bad["failed"] and "action" in bad["msg"] and "jump" in bad["msg"]
+    assert "hierarchy: no hierarchy named 'db'" in same(out["unknown hierarchy"], "failed", "msg")["msg"]
+    assert same(out["validate"], "failed", "nodes", "hierarchies", "start_order")["start_order"] == {"web": ["vip"]}
+    invalid = same(out["invalid"], "failed", "msg", "errors")
+    assert invalid["failed"] and "cluster configuration refused" in invalid["msg"]
+    assert same(out["ledger"], "failed", "changed", "path")["changed"]
+    assert "s3cret-canary" not in json.dumps(out["ledger"])
+    with open(ledger, encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    assert len(lines) == 2 and "s3cret-canary" not in json.dumps(lines)
+    # One run holds the lock; the module run is the same ansible-playbook, so it renews nothing
+    # and is refused without the token: the lock names this run's process either way.
+    lock = out["lock"]
+    assert lock["here"]["acquired"] and lock["module"]["failed"] and "is locked by" in lock["module"]["msg"]
+    assert lock["here"]["holder"]["pid"] == lock["module"]["holder"]["pid"]
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    ledger = tmp_path / "ledger.jsonl"
+    out = play(tmp_path, [
+        {"name": "ledger", "vigil.ha.ledger": {"hierarchy": "web", "action": "start", "decision": "act",
+                                               "path": str(ledger)}},
+        {"name": "lock", "vigil.ha.hierarchy_lock": {"hierarchy": "web"}},
+    ], "--check")
+    assert same(out["ledger"], "changed")["changed"] and not ledger.exists()
+    assert same(out["lock"], "changed", "acquired")["changed"]
+    assert not (tmp_path / "state" / "web.lock").exists()
