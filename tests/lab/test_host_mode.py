@@ -14,6 +14,7 @@ import re
 import urllib.request
 
 import pytest
+import yaml
 from cluster_runs import LAB, playbook, where
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
@@ -85,3 +86,43 @@ def test_a_host_that_only_stops_answering_is_not_failed_over(erp, lab, control):
     rc, out = run("failover", "-e", "failed_node=esxi-01.lab")
     assert rc != 0 and "OPERATOR NEEDED" in out, out
     assert [r for r in VMS if vm(lab, r)["host"] != "esxi-01.lab"] == []
+
+
+def erp_nodes(path):
+    with open(path, encoding="utf-8") as f:
+        hierarchies = yaml.safe_load(f)["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"]  # JSON, then YAML once written
+    return dict((n["node"], n["priority"]) for n in [h for h in hierarchies if h["name"] == "erp"][0]["nodes"])
+
+
+def test_an_esxi_host_joins_erp_serves_it_and_leaves(erp, lab, tmp_path):
+    """provision_node and remove_node with an ESXi host: nothing is installed
+    on it (Ansible never logs in to it), a switchover to it relocates the
+    VMs, and it cannot leave while it serves."""
+    cluster = str(tmp_path / "cluster-host.yml")
+    with open(os.path.join(LAB, "cluster-host.yml"), encoding="utf-8") as src, open(cluster, "w", encoding="utf-8") as dst:
+        dst.write(src.read())
+
+    def on_copy(name, *extra):
+        return playbook(name, "-e", "node=esxi-03.lab", "-e", "cluster_file=" + cluster, *extra,
+                        inventory=cluster, hierarchy="erp")
+
+    rc, out = on_copy("provision_node", "-e", json.dumps({"extend": [{"name": "erp", "priority": 3}]}))
+    assert rc == 0, out
+    assert "esxi-03.lab can take over erp" in out and "esxi-03.lab is a node of erp" in out
+    assert "esxi-03.lab :" not in out  # no play ran on the ESXi host itself
+    assert erp_nodes(cluster) == {"esxi-01.lab": 1, "esxi-02.lab": 2, "esxi-03.lab": 3}
+
+    rc, out = playbook("switchover", "-e", "target=esxi-03.lab", inventory=cluster, hierarchy="erp")
+    assert rc == 0, out
+    assert where(out, "erp")[0] == "esxi-03.lab"
+    assert all(vm(lab, r)["host"] == "esxi-03.lab" and vm(lab, r)["power_state"] == "poweredOn" for r in VMS)
+
+    rc, out = on_copy("remove_node")
+    assert rc != 0 and "remove_node refused: esxi-03.lab serves erp" in out
+    assert "esxi-03.lab" in erp_nodes(cluster)
+
+    rc, out = playbook("switchover", "-e", "target=esxi-01.lab", inventory=cluster, hierarchy="erp")
+    assert rc == 0 and where(out, "erp")[0] == "esxi-01.lab", out
+    rc, out = on_copy("remove_node")
+    assert rc == 0, out
+    assert erp_nodes(cluster) == {"esxi-01.lab": 1, "esxi-02.lab": 2}
