@@ -9,8 +9,8 @@ payload, imports); a failover runs several of these modules before the
 first start on the new node. On the controller (a local connection without
 become) the module's ``run()`` is called here instead, with its parameters
 validated by the same argument spec as AnsibleModule would and passed
-through JSON as a module receives them. Anywhere else the module runs as
-usual.
+through JSON as a module receives them. Anywhere else (another host,
+become, a task environment) the module runs as usual.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ class InProcessAction(ActionBase):
         return importlib.import_module("ansible_collections.vigil.ha.plugins.modules." + name)
 
     def _runs_here(self):
-        return self._connection.transport == "local" and not self._play_context.become
+        # A task environment (environment:) is the module process's: such a task runs the module.
+        environment = {}
+        self._compute_environment_string(environment)
+        return self._connection.transport == "local" and not self._play_context.become and not environment
 
     def run(self, tmp=None, task_vars=None):
         result = super(InProcessAction, self).run(tmp, task_vars)

@@ -39,9 +39,10 @@ def play(tmp_path, tasks, *args):
     proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-vvv", str(book)] + list(args),
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # Only the module runs put a module on the host: the others ran in ansible-playbook.
-    shipped = re.findall(r"PUT \S+ TO \S+/AnsiballZ_(plan|validate_cluster|ledger|hierarchy_lock)\.py", proc.stdout)
-    assert len(shipped) == len(tasks), proc.stdout
+    # Only the module runs build a module: the others ran in ansible-playbook.
+    shipped = re.findall(r"Using module file \S+/plugins/modules/(plan|validate_cluster|ledger|hierarchy_lock)\.py", proc.stdout)
+    # A task with an environment runs the module both times: the environment is its process's.
+    assert len(shipped) == len(tasks) + sum(1 for t in tasks if "environment" in t), shipped
     return dict((t["name"], json.loads((tmp_path / (t["name"] + ".json")).read_text())) for t in tasks)
 
 
@@ -66,6 +67,8 @@ def test_results_and_errors_are_the_module_s(tmp_path):
         {"name": "ledger", "vigil.ha.ledger": {"hierarchy": "web", "action": "start", "decision": "act", "path": ledger,
                                                "inputs": {"note": "s3cret-canary"}, "redact_values": ["s3cret-canary"]}},
         {"name": "lock", "vigil.ha.hierarchy_lock": {"hierarchy": "web", "ttl": 60}},
+        {"name": "ledger by environment", "vigil.ha.ledger": {"hierarchy": "web", "action": "stop", "decision": "act"},
+         "environment": {"VIGIL_HA_LEDGER": str(tmp_path / "env-ledger.jsonl")}},
     ])
     plan = same(out["plan"], "failed", "plan", "lines")
     assert not plan.get("failed") and plan["plan"]["owner"] == "node1"
@@ -81,6 +84,9 @@ def test_results_and_errors_are_the_module_s(tmp_path):
     with open(ledger, encoding="utf-8") as f:
         lines = [json.loads(line) for line in f]
     assert len(lines) == 2 and "s3cret-canary" not in json.dumps(lines)
+    assert same(out["ledger by environment"], "path")["path"] == str(tmp_path / "env-ledger.jsonl")
+    with open(tmp_path / "env-ledger.jsonl", encoding="utf-8") as f:
+        assert len(f.readlines()) == 2
     # One run holds the lock; the module run is the same ansible-playbook, so it renews nothing
     # and is refused without the token: the lock names this run's process either way.
     lock = out["lock"]
