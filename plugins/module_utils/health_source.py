@@ -131,7 +131,12 @@ class HealthSource(object):
         """Watch and check until cancelled; never returns in normal use."""
         loops = [self._vcenter_loop(), self._state_loop(), self._node_loop()]
         loops += [self._endpoint_loop(*check) for check in self.view.endpoint_checks()]
-        await asyncio.gather(*loops)
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            # Cancelled (the rulebook stops): log out now rather than leave
+            # vCenter a session per restart of the watcher until it expires.
+            self.link.close()
 
     # -- vCenter ---------------------------------------------------------
 

@@ -168,7 +168,7 @@ class FakeLink(object):
     def __init__(self, batches, states):
         self.batches = batches
         self.states = states
-        self.opened = 0
+        self.opened = self.closed = 0
 
     def open(self):
         self.opened += 1
@@ -190,15 +190,15 @@ class FakeLink(object):
         return copy.deepcopy(self.states)
 
     def close(self):
-        pass
+        self.closed += 1
 
 
-def run_engine(batches, seconds=1.5, states=None, prober=None):
+def run_engine(batches, seconds=1.5, states=None, prober=None, link=None):
     async def main():
         queue = asyncio.Queue()
-        link = FakeLink(batches, states or {"web": {"owner": "node1", "generation": 4}})
+        link_ = link or FakeLink(batches, states or {"web": {"owner": "node1", "generation": 4}})
         source = health_source.HealthSource(
-            validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), queue, link,
+            validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), queue, link_,
             {"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1},
             ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc",
             prober=prober or (lambda kind, name, params: ("in_service", ["ok"])))
@@ -223,6 +223,13 @@ def test_engine_reports_each_transition_once():
     assert summary(evs) == [("vm", "node1", "web", "ok", "failed", False)]
     assert evs[0]["on_owner"] is True and evs[0]["generation"] == 4
     assert evs[0]["fencing"] == {"possible": True, "reason": "power off VM node1 through vCenter"}
+
+
+def test_engine_logs_out_of_vcenter_when_cancelled():
+    # ansible-rulebook cancels its sources when it stops: the session must not linger.
+    link = FakeLink([first_batch()], {"web": {"owner": "node1", "generation": 4}})
+    run_engine(None, seconds=0.5, link=link)
+    assert link.opened == 1 and link.closed == 1
 
 
 def test_engine_resyncs_after_a_lost_watch_and_reports_only_real_changes():
