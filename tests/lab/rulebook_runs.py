@@ -4,9 +4,11 @@
 for the rulebook tests (vigil.ha.auto_failover and its controller variant)."""
 from __future__ import annotations
 
+import ast
 import glob
 import json
 import os
+import signal
 import subprocess
 
 from cluster_runs import until
@@ -23,16 +25,20 @@ def java_home():
 
 
 class Rulebook(object):
-    """ansible-rulebook -r RULEBOOK on a copy of the lab's cluster inventory;
-    variables and environment add to the lab's (vCenter, inventory, state)."""
+    """ansible-rulebook -r RULEBOOK on a copy of a cluster inventory (the lab's
+    cluster.yml unless `cluster` names another, JSON after any comment line);
+    variables and environment add to the lab's (vCenter, inventory, state).
+    It runs in a session of its own: stop() and kill() end it with every
+    playbook and node check it started."""
 
     def __init__(self, tmp_path, name="rulebook", state_dir=None, maintenance=False,
-                 rulebook="vigil.ha.auto_failover", variables=None, environment=None):
+                 rulebook="vigil.ha.auto_failover", variables=None, environment=None, cluster=None):
         self.dir = tmp_path / name
         inventory = self.dir / "inventory"
         (inventory / "group_vars").mkdir(parents=True)
-        with open(os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
-            cluster = json.loads(f.read().split("\n", 1)[1])
+        with open(cluster or os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
+            text = f.read()
+        cluster = json.loads(text[text.index("{"):])
         if maintenance:
             cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]["maintenance"] = True
         (inventory / "cluster.yml").write_text(json.dumps(cluster))
@@ -49,13 +55,20 @@ class Rulebook(object):
         self.log_path = self.dir / "ansible-rulebook.log"
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    JAVA_HOME=java_home(), PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
-                   VIGIL_HA_STATE_DIR=self.state, VIGIL_HA_LEDGER=self.ledger_path, **(environment or {}))
+                   VIGIL_HA_STATE_DIR=self.state, VIGIL_HA_LEDGER=self.ledger_path,
+                   # Without -Xrs the JVM inside ansible-rulebook ends the process on
+                   # SIGTERM at once: the source never logs out of vCenter.
+                   JAVA_TOOL_OPTIONS="-Xrs", **(environment or {}))
         self.log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", rulebook, "-i", str(inventory),
              "--vars", str(self.dir / "vars.json"), "-v"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(self.dir), start_new_session=True)
-        self.wait_for("vigil.ha.health: watching", 90)
+        try:
+            self.wait_for("vigil.ha.health: watching", 90)
+        except AssertionError:
+            self.stop()
+            raise
 
     def output(self):
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -64,6 +77,12 @@ class Rulebook(object):
         ok = until(lambda: self.output().count(text) >= count or self.proc.poll() is not None, seconds)
         assert ok and self.proc.poll() is None, "ansible-rulebook: no %r\n%s" % (text, self.output()[-6000:])
 
+    def events(self):
+        """The events the source made, as it logged them (health_source.py)."""
+        marker = " - INFO - event {"
+        return [ast.literal_eval(line[line.index(marker) + len(marker) - 1:])
+                for line in self.output().splitlines() if marker in line]
+
     def ledger(self, action=None, decision=None):
         if not os.path.exists(self.ledger_path):
             return []
@@ -71,12 +90,26 @@ class Rulebook(object):
             lines = [json.loads(line) for line in f if line.strip()]
         return [r for r in lines if action in (None, r["action"]) and decision in (None, r["decision"])]
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except OSError:
+            pass  # the group is gone already
+
+    def kill(self):
+        """SIGKILL the whole process group at once (a watcher that dies)."""
+        self._signal_group(signal.SIGKILL)
+        self.proc.wait(30)
+
     def stop(self):
+        """TERM ansible-rulebook; then KILL its process group (playbooks and checks it left)."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()   # ansible-rulebook cancels its source, which logs out of vCenter
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
+                pass
+        self._signal_group(signal.SIGKILL)  # children that outlive ansible-rulebook
+        self.proc.wait(10)
+        if not self.log.closed:
+            self.log.close()
