@@ -352,7 +352,8 @@ def main(argv=None):
         if cmd == "start":
             s.add_argument("--hosts", type=int, default=3)
             s.add_argument("--vms", default="node1,node2,node3")
-            s.add_argument("--fillers", type=int, default=3)
+            # 50: the chaos scenario event_storm flaps 50 VMs outside the cluster.
+            s.add_argument("--fillers", type=int, default=50)
             s.add_argument("--port", type=int, default=0, help="SDK port (0: any free port)")
             s.add_argument("--control-port", type=int, default=0)
             s.add_argument("--timeout", type=float, default=300)
