@@ -90,26 +90,53 @@ class Rulebook(object):
             lines = [json.loads(line) for line in f if line.strip()]
         return [r for r in lines if action in (None, r["action"]) and decision in (None, r["decision"])]
 
+    def _groups(self):
+        """ansible-rulebook's process group and those of its descendants:
+        ansible-runner starts each playbook in a session of its own (a pty)."""
+        children = {}
+        for entry in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError, ValueError):
+                continue  # not a process, or gone meanwhile
+            children.setdefault(int(fields[1]), []).append((int(entry), int(fields[2])))
+        groups, todo = [self.proc.pid], [self.proc.pid]
+        while todo:
+            for pid, pgid in children.get(todo.pop(), []):
+                todo.append(pid)
+                groups.append(pgid)
+        return sorted(set(groups))
+
     def _signal_group(self, sig):
-        try:
-            os.killpg(self.proc.pid, sig)
-        except OSError:
-            pass  # the group is gone already
+        for group in self._groups():
+            try:
+                os.killpg(group, sig)
+            except OSError:
+                pass  # the group is gone already
 
     def kill(self):
-        """SIGKILL the whole process group at once (a watcher that dies)."""
+        """SIGKILL ansible-rulebook and every run it started at once (a watcher that dies)."""
         self._signal_group(signal.SIGKILL)
         self.proc.wait(30)
 
     def stop(self):
-        """TERM ansible-rulebook; then KILL its process group (playbooks and checks it left)."""
+        """TERM ansible-rulebook; then KILL the process groups it and its runs had."""
+        left = self._groups()
         if self.proc.poll() is None:
             self.proc.terminate()   # ansible-rulebook cancels its source, which logs out of vCenter
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 pass
-        self._signal_group(signal.SIGKILL)  # children that outlive ansible-rulebook
+        for group in set(left + self._groups()):   # runs that outlive ansible-rulebook
+            try:
+                with open("/proc/%d/cmdline" % group, "rb") as f:
+                    ours = b"ansible" in f.read()   # not a pid reused meanwhile
+                if ours:
+                    os.killpg(group, signal.SIGKILL)
+            except OSError:
+                pass
         self.proc.wait(10)
         if not self.log.closed:
             self.log.close()
