@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import threading
 import time
 
 from lab import HIERARCHY, REPO
+from rulebook_runs import Rulebook
 
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 
@@ -64,6 +66,7 @@ class Context(object):
         self.session_allowance = 0   # sessions a scenario leaks on purpose (a SIGKILLed run)
         self.allowance_reason = None
         self.cleanups = []
+        self.watchers, self.collected = [], []
         os.makedirs(directory, exist_ok=True)
 
     # -- audits -------------------------------------------------------------
@@ -183,6 +186,62 @@ class Context(object):
 
     def playbook(self, name, *extra, **kw):
         return self.start_playbook(name, *extra, **kw)[1]()
+
+    # -- the watcher ------------------------------------------------------------
+
+    def watcher(self):
+        """Start the watcher: the real ansible-rulebook with vigil.ha.auto_failover
+        and the source vigil.ha.health on the suite's cluster (shared data
+        directory), with this scenario's ledger and locks. It is stopped (its
+        whole process group) when the scenario ends, pass or fail, and every
+        playbook run it made becomes a Run for the audits."""
+        self.check()
+        rulebook = Rulebook(pathlib.Path(self.dir), name="watcher-%d" % len(self.watchers),
+                            state_dir=self.dir, cluster=self.lab.inventory)
+        self.watchers.append(rulebook)
+        self.on_cleanup(lambda: self.stop_watcher(rulebook))
+        return rulebook
+
+    def stop_watcher(self, rulebook):
+        """Stop (or, after a kill, just collect) a watcher; its playbook runs join self.runs once."""
+        rulebook.stop()
+        if rulebook in self.collected:
+            return
+        self.collected.append(rulebook)
+        for out in playbook_outputs(rulebook.output()):
+            run = Run("watcher: " + out[len("PLAY ["):out.index("]")],
+                      ["(run by %s)" % os.path.basename(str(rulebook.dir))])
+            run.out = out
+            run.killed = "PLAY RECAP" not in out   # killed with the watcher: no decision to expect
+            run.rc = -9 if run.killed else 2 if re.search(r"\b(failed|unreachable)=[1-9]", out.split(
+                "PLAY RECAP", 1)[1]) else 0
+            self.runs.append(run)
+
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def playbook_outputs(text):
+    """The output of each playbook run in a watcher's log, in order: from its
+    PLAY line to its recap's line for localhost (a killed run has no recap).
+    The log lines of the source and of ansible-rulebook in between (they
+    start with a time) are left out; the copy of a failed run's output that
+    ansible-rulebook logs after it is not a run."""
+    out, inside, recap, echo, previous = [], False, False, False, ""
+    for line in text.splitlines(True):
+        if line.startswith("PLAY [") and not inside:
+            echo = "run_playbook - ERROR - " in previous
+            out.append("")
+            inside, recap = True, False
+        if inside and not LOG_LINE.match(line):
+            out[-1] += line
+            inside = not recap   # the line after PLAY RECAP (localhost's counts) ends the run
+            recap = line.startswith("PLAY RECAP")
+            if echo and not inside:
+                out.pop()
+        if line.strip():
+            previous = line
+    return out
 
 
 def kill(proc):

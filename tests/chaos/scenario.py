@@ -16,10 +16,10 @@ driver says who reacts to the fault:
   PLAYBOOKS  the scenario runs the playbooks itself, as an operator or a
              scheduler would (vigil.ha.failover with the event's data...);
   WATCHER    the scenario starts the event source and rulebook
-             (ansible-rulebook with vigil.ha.auto_failover) and waits for
-             them to act. Until the rulebook exists the runner reports these
-             "needs watcher: not run"; define() registers them with their
-             expectations and no body, so nothing can pass by accident.
+             (ctx.watcher(): ansible-rulebook with vigil.ha.auto_failover)
+             and waits for them to act. define() registers a scenario with
+             its expectations and no body yet: the runner reports it "not
+             run", so nothing can pass by accident.
 """
 from __future__ import annotations
 
