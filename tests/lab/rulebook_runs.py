@@ -94,7 +94,7 @@ class Rulebook(object):
         """ansible-rulebook's process group and those of its descendants:
         ansible-runner starts each playbook in a session of its own (a pty)."""
         children = {}
-        for entry in os.listdir("/proc"):
+        for entry in filter(str.isdigit, os.listdir("/proc")):
             try:
                 with open("/proc/%s/stat" % entry, encoding="utf-8") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
