@@ -151,7 +151,8 @@ class Watcher(object):
             [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", self.rulebook, "-i", self.inventory,
              "--vars", os.path.join(self.dir, "vars.json"), "-v"],
             stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True,
-            env=self.lab.env(JAVA_HOME=java_home(), PYTHONUNBUFFERED="1", **env))
+            # -Xrs: SIGTERM reaches ansible-rulebook, whose source then logs out of vCenter (docs/eda.md).
+            env=self.lab.env(JAVA_HOME=java_home(), PYTHONUNBUFFERED="1", JAVA_TOOL_OPTIONS="-Xrs", **env))
         self.wait_for("vigil.ha.health: watching", seconds)
         return self
 

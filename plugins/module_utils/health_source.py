@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from . import events, node_checks, state_store
 from .cluster_view import ClusterView
@@ -41,6 +42,7 @@ DEFAULTS = {
     "node_check_interval": 30,  # node-side checks, seconds
     "node_check_timeout": 25,  # one node-side check, seconds
     "reconnect_max": 30,  # longest pause between reconnects, seconds
+    "start_grace": 120,  # a moved hierarchy's resources may start on the new owner this long, seconds
 }
 
 
@@ -99,9 +101,11 @@ class HealthSource(object):
         self.tracker = events.Tracker()
         self.recheck = asyncio.Event()
         # Resources of a hierarchy that just moved are judged on the new owner
-        # only once seen in service there: failing while they start is the
-        # move's business (the playbook reports it), not a new failure.
-        self.unarmed = set()
+        # once seen in service there: failing while they start is the move's
+        # business (the playbook reports it), not a new failure. But only for
+        # start_grace seconds: a move whose run died after recording the new
+        # owner leaves them down, and then they are failed like any other.
+        self.unarmed = {}  # (hierarchy, resource) -> monotonic deadline
         self._states_lock = asyncio.Lock()
 
     # -- plumbing --------------------------------------------------------
@@ -232,7 +236,7 @@ class HealthSource(object):
                     # The old owner's node-side reports say nothing about the new one.
                     for resource in self.view.cluster.hierarchy(name).resources:
                         self.tracker.drop((events.RESOURCE, name, resource.name), "node")
-                        self.unarmed.add((name, resource.name))
+                        self.unarmed[(name, resource.name)] = time.monotonic() + self.options["start_grace"]
                 transition = events.Transition((events.HIERARCHY, name), before["owner"] or "none",
                                                state["owner"] or "none",
                                                ["generation %s -> %s" % (before["generation"], state["generation"])],
@@ -242,10 +246,13 @@ class HealthSource(object):
     # -- checks ----------------------------------------------------------
 
     async def _resource_report(self, hierarchy, resource, state, reasons, observer, node):
-        if (hierarchy, resource) in self.unarmed:
+        deadline = self.unarmed.get((hierarchy, resource))
+        if deadline is not None:
             if state != "in_service":
-                return
-            self.unarmed.discard((hierarchy, resource))
+                if time.monotonic() < deadline:
+                    return
+                reasons = ["not in service %ss after %s moved" % (self.options["start_grace"], hierarchy)] + list(reasons)
+            del self.unarmed[(hierarchy, resource)]
         if state == "out_of_service":
             # On the node that holds the hierarchy, a resource not running is a failure.
             state, reasons = "failed", ["out of service on %s, which holds %s" % (node, hierarchy)] + list(reasons)

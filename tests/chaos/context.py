@@ -189,7 +189,7 @@ class Context(object):
 
     # -- the watcher ------------------------------------------------------------
 
-    def watcher(self):
+    def watcher(self, variables=None):
         """Start the watcher: the real ansible-rulebook with vigil.ha.auto_failover
         and the source vigil.ha.health on the suite's cluster (shared data
         directory), with this scenario's ledger and locks. It is stopped (its
@@ -197,7 +197,7 @@ class Context(object):
         playbook run it made becomes a Run for the audits."""
         self.check()
         rulebook = Rulebook(pathlib.Path(self.dir), name="watcher-%d" % len(self.watchers),
-                            state_dir=self.dir, cluster=self.lab.inventory)
+                            state_dir=self.dir, cluster=self.lab.inventory, variables=variables)
         self.watchers.append(rulebook)
         self.on_cleanup(lambda: self.stop_watcher(rulebook))
         return rulebook

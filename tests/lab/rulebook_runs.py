@@ -120,6 +120,16 @@ class Rulebook(object):
         self._signal_group(signal.SIGKILL)
         self.proc.wait(30)
 
+    def kill_runs(self):
+        """SIGKILL the playbook runs ansible-rulebook started (each in a session
+        of its own), not ansible-rulebook: a run that dies alone."""
+        for group in self._groups():
+            if group != self.proc.pid:
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except OSError:
+                    pass  # the group is gone already
+
     def stop(self):
         """TERM ansible-rulebook; then KILL the process groups it and its runs had."""
         left = self._groups()

@@ -17,6 +17,9 @@ from scenarios.common import generation, kill_app, serves, steps_ran, unchanged
 # Printed after the fence and the compare-and-set in vCenter, before the
 # first start is sent to node2 (playbooks/tasks/run_plan.yml).
 STARTS = "TASK [Start it on the new node]"
+# The source's start_grace for the watchers here: a run killed after the
+# compare-and-set is taken over this long after the move (120 s by default).
+GRACE = 20
 
 
 def events_about(watcher, kind, name, to=None):
@@ -59,6 +62,49 @@ def watched_service_crash(ctx):
     serves(ctx, PRIMARY)
 
 
+def killed_after_the_fence(ctx, whole_watcher):
+    """node1 crashes; the watcher's failover run dies once it printed STARTS
+    (after the fence and the compare-and-set). Either the whole watcher is
+    killed and started again, or only the run, and the watcher runs on (its
+    source gives the moved resources `start_grace` seconds). Either way web
+    ends in service on node2, with one fence and one generation bump: the
+    watcher finishes the move by a recovery on the owner vCenter names."""
+    gen, dummy = generation(ctx)
+    watcher = ctx.watcher(variables={"vigil_ha_start_grace": GRACE})
+    ctx.fault("vms/%s/crash" % PRIMARY)
+    end = time.monotonic() + 120
+    while STARTS not in watcher.output():
+        ctx.expect(time.monotonic() < end, "the watcher's failover never reached its first start: "
+                   + watcher.output()[-2000:])
+        time.sleep(0.05)
+    if whole_watcher:
+        watcher.kill()
+        ctx.session_allowance, ctx.allowance_reason = 1, "the SIGKILLed watcher's source cannot log out"
+        ctx.stop_watcher(watcher)   # its run joins ctx.runs (killed)
+    else:
+        watcher.kill_runs()
+    ctx.sleep(3)   # a start already sent to node2 would show by now
+    ctx.expect(generation(ctx) == (gen + 1, STANDBY), "after the kill vCenter holds %s" % (generation(ctx),))
+    ctx.expect(not ctx.lab.vip_on(STANDBY) and ctx.lab.serving() == {},
+               "something started before the kill: %s" % ctx.lab.serving())
+    if whole_watcher:   # (a run killed alone joins ctx.runs when its watcher stops)
+        ctx.expect(fences(ctx) == ["fence %s" % PRIMARY], "fences before the kill: %s" % fences(ctx))
+    resumed = ctx.watcher(variables={"vigil_ha_start_grace": GRACE}) if whole_watcher else watcher
+    serves(ctx, STANDBY, 150)
+    ctx.sleep(10)   # nothing more may happen once it serves
+    ctx.stop_watcher(resumed)
+    ctx.expect(fences(ctx) == ["fence %s" % PRIMARY], "fenced again: %s" % fences(ctx))
+    ctx.expect(len(watcher.ledger("failover", "act")) == 1, "failover acts: %s" % watcher.ledger("failover"))
+    # The watcher sees web's resources failed on node2, the owner vCenter
+    # names, and recovers them there: same generation, no fence.
+    resumed_by = [(r["action"], r["decision"], r.get("generation")) for r in watcher.ledger()[1:]]
+    ctx.expect(resumed_by and set(resumed_by) <= {("recover", "act", gen + 1), ("recover", "done", gen + 1)},
+               "the watcher's decisions after the kill: %s" % resumed_by)
+    ctx.note("the watcher resumed: " + "; ".join(r["reason"] for r in watcher.ledger("recover", "act")))
+    unchanged(ctx, gen + 1, STANDBY)
+    serves(ctx, STANDBY)
+
+
 @scenario("watcher_killed_between_fence_and_start", budget=180, driver=WATCHER,
           fault="node1's VM crashes; the watcher (ansible-rulebook and its playbook run) is SIGKILLed after "
                 "the fence step and before the first start",
@@ -69,36 +115,19 @@ def watcher_killed_between_fence_and_start(ctx):
     node2 (the move was recorded after the fence) while nothing runs there.
     The restarted watcher finishes the move by itself: web answers on node2,
     no second fence, no second generation."""
-    gen, dummy = generation(ctx)
-    watcher = ctx.watcher()
-    ctx.fault("vms/%s/crash" % PRIMARY)
-    end = time.monotonic() + 120
-    while STARTS not in watcher.output():
-        ctx.expect(time.monotonic() < end, "the watcher's failover never reached its first start: "
-                   + watcher.output()[-2000:])
-        time.sleep(0.05)
-    watcher.kill()
-    ctx.session_allowance, ctx.allowance_reason = 1, "the SIGKILLed watcher's source cannot log out"
-    ctx.stop_watcher(watcher)   # its run joins ctx.runs (killed)
-    ctx.sleep(3)   # a start already sent to node2 would show by now
-    ctx.expect(generation(ctx) == (gen + 1, STANDBY), "after the kill vCenter holds %s" % (generation(ctx),))
-    ctx.expect(not ctx.lab.vip_on(STANDBY) and ctx.lab.serving() == {},
-               "something started before the kill: %s" % ctx.lab.serving())
-    ctx.expect(fences(ctx) == ["fence %s" % PRIMARY], "fences before the kill: %s" % fences(ctx))
-    resumed = ctx.watcher()
-    serves(ctx, STANDBY, 150)
-    ctx.sleep(10)   # nothing more may happen once it serves
-    ctx.stop_watcher(resumed)
-    ctx.expect(fences(ctx) == ["fence %s" % PRIMARY], "fenced again: %s" % fences(ctx))
-    ctx.expect(len(watcher.ledger("failover", "act")) == 1, "failover acts: %s" % watcher.ledger("failover"))
-    # The restarted watcher sees web's resources failed on node2, the owner
-    # vCenter names, and recovers them there: same generation, no fence.
-    resumed_by = [(r["action"], r["decision"], r.get("generation")) for r in watcher.ledger()[1:]]
-    ctx.expect(resumed_by and set(resumed_by) <= {("recover", "act", gen + 1), ("recover", "done", gen + 1)},
-               "the restarted watcher's decisions: %s" % resumed_by)
-    ctx.note("the restarted watcher: " + "; ".join(r["reason"] for r in watcher.ledger("recover", "act")))
-    unchanged(ctx, gen + 1, STANDBY)
-    serves(ctx, STANDBY)
+    killed_after_the_fence(ctx, whole_watcher=True)
+
+
+@scenario("failover_run_killed_under_watcher", budget=180, driver=WATCHER,
+          fault="node1's VM crashes; the failover run the watcher started is SIGKILLed after the fence step "
+                "and before the first start, while ansible-rulebook runs on",
+          expect="once start_grace has passed the source reports web's resources failed on node2, the owner "
+                 "vCenter names; the rulebook recovers them there: no second fence, one generation bump")
+def failover_run_killed_under_watcher(ctx):
+    """The same half-done failover with the watcher still running: its
+    source saw the owner change and waits `start_grace` for the starts, then
+    reports the resources failed on node2 and the rulebook recovers them."""
+    killed_after_the_fence(ctx, whole_watcher=False)
 
 
 @scenario("vcenter_restarted_while_watching", budget=180, driver=WATCHER,

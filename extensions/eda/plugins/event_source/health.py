@@ -80,6 +80,13 @@ options:
     description: Longest pause, in seconds, between attempts to reconnect to vCenter.
     type: int
     default: 30
+  start_grace:
+    description:
+      - Seconds the resources of a hierarchy that moved may stay out of service on the new owner
+        before they count as failed. Until then the move's own run is starting them; a run that
+        died after recording the new owner is caught once this has passed (the rulebook then recovers them there).
+    type: int
+    default: 120
 """
 
 EXAMPLES = r"""

@@ -193,13 +193,13 @@ class FakeLink(object):
         self.closed += 1
 
 
-def run_engine(batches, seconds=1.5, states=None, prober=None, link=None):
+def run_engine(batches, seconds=1.5, states=None, prober=None, link=None, **options):
     async def main():
         queue = asyncio.Queue()
         link_ = link or FakeLink(batches, states or {"web": {"owner": "node1", "generation": 4}})
         source = health_source.HealthSource(
             validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), queue, link_,
-            {"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1},
+            dict({"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1}, **options),
             ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc",
             prober=prober or (lambda kind, name, params: ("in_service", ["ok"])))
         task = asyncio.create_task(source.run())
@@ -261,3 +261,29 @@ def test_engine_endpoint_failures_are_one_event_and_skipped_on_a_node_vcenter_re
     down[2]["changes"]["runtime.powerState"] = "poweredOff"
     evs = run_engine([down], seconds=1.5, prober=prober)
     assert calls == [] and summary(evs) == [("vm", "node1", "web", None, "failed", False)]
+
+
+class MovingLink(FakeLink):
+    """web moves from node1 to node2 at the third read of the states."""
+
+    reads = 0
+
+    def read_states(self, names):
+        self.reads += 1
+        return {"web": {"owner": "node2", "generation": 5} if self.reads >= 3 else {"owner": "node1", "generation": 4}}
+
+
+def test_a_moved_hierarchy_not_started_on_its_new_owner_fails_after_the_start_grace():
+    # The move's run recorded node2 and died before starting app there: app stays down.
+    def prober(kind, name, params):
+        return ("failed", ["refused"]) if name == "app" else ("in_service", ["ok"])
+
+    def app_events(grace):
+        evs = run_engine(None, seconds=8, prober=prober, link=MovingLink([first_batch()], {}), start_grace=grace)
+        return [e for e in evs if e["type"] == "resource"], [e for e in evs if e["type"] == "hierarchy"]
+    resources, moves = app_events(3600)
+    assert [(e["from"], e["to"]) for e in moves] == [("node1", "node2")]
+    assert [e for e in resources if e["node"] == "node2"] == []  # the move may still be starting it
+    resources, moves = app_events(2)
+    assert [(e["name"], e["node"], e["to"]) for e in resources][-1] == ("app", "node2", "failed")
+    assert resources[-1]["reasons"][0] == "not in service 2s after web moved"
