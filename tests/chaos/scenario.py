@@ -17,9 +17,7 @@ driver says who reacts to the fault:
              scheduler would (vigil.ha.failover with the event's data...);
   WATCHER    the scenario starts the event source and rulebook
              (ctx.watcher(): ansible-rulebook with vigil.ha.auto_failover)
-             and waits for them to act. define() registers a scenario with
-             its expectations and no body yet: the runner reports it "not
-             run", so nothing can pass by accident.
+             and waits for them to act.
 """
 from __future__ import annotations
 
@@ -28,7 +26,7 @@ import collections
 PLAYBOOKS = "playbooks"
 WATCHER = "watcher"
 
-Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect steps")
+Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect")
 REGISTRY = collections.OrderedDict()
 
 
@@ -36,19 +34,11 @@ def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS):
     def register(func):
         if name in REGISTRY:
             raise ValueError("two scenarios named %s" % name)
-        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect, None)
+        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect)
         return func
     return register
 
 
-def define(name, budget, fault, expect, steps, driver=WATCHER):
-    """A scenario whose driver does not exist yet: its definition only."""
-    if name in REGISTRY:
-        raise ValueError("two scenarios named %s" % name)
-    REGISTRY[name] = Scenario(name, None, budget, False, driver, fault, expect, steps)
-
-
 def proves(s):
-    """What the scenario proves: its docstring, or the definition's steps."""
-    doc = (s.func.__doc__ or "") if s.func else " ".join(s.steps)
-    return " ".join(doc.split())
+    """What the scenario proves: its docstring."""
+    return " ".join((s.func.__doc__ or "").split())
