@@ -15,11 +15,15 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(REPO, ".lab", "default")
-with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as _f:
-    VIP_URL = "http://%s:8080/" % json.load(_f)["lab_vip"].split("/")[0]
 # Each test module keeps its own ledger and locks (budgets count from the
 # ledger); conftest's fixture names the directory in VIGIL_LAB_TEST_STATE.
 STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
+
+
+def vip_url():
+    # Read when asked, not on import: the chaos unit tests import this without a lab.
+    with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as f:
+        return "http://%s:8080/" % json.load(f)["lab_vip"].split("/")[0]
 
 
 def state_dir():
@@ -52,7 +56,7 @@ def where(out, hierarchy="web"):
 
 def vip_answer():
     try:
-        with urllib.request.urlopen(VIP_URL, timeout=3) as resp:
+        with urllib.request.urlopen(vip_url(), timeout=3) as resp:
             return resp.read().decode().strip()
     except OSError:
         return None
