@@ -65,13 +65,6 @@ options:
     type: path
     default: ~/.local/state/vigil-ha
 attributes:
-  action:
-    support: full
-    details: On the controller (a local connection without become or a task environment) it runs inside C(ansible-playbook), without starting a module process.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Says whether the lock would be acquired or released; changes nothing.
@@ -83,6 +76,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - vigil.ha.controller_module
 seealso:
   - module: vigil.ha.hierarchy_state
   - module: vigil.ha.ledger

@@ -65,13 +65,6 @@ options:
     type: path
     default: ~/.local/state/vigil-ha/ledger.jsonl
 attributes:
-  action:
-    support: full
-    details: On the controller (a local connection without become or a task environment) it runs inside C(ansible-playbook), without starting a module process.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Returns the line it would write; writes nothing.
@@ -82,6 +75,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - vigil.ha.controller_module
 notes:
   - Appending is never idempotent; every run of the task adds a line and reports a change.
 seealso:

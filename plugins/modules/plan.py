@@ -90,14 +90,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - vigil.ha.controller_module
 attributes:
-  action:
-    support: full
-    details: On the controller (a local connection without become or a task environment) it runs inside C(ansible-playbook), without starting a module process.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Computes only; the same in check mode.
