@@ -159,7 +159,7 @@ class HealthSource(object):
                 await self._refresh_states()
                 LOG.info("vigil.ha.health: watching %d VMs and hosts of vCenter %s", len(first), self.name)
                 await self._vcenter_state("connected", ["watching %d VMs and hosts" % len(first)], resync)
-                await self._evaluate(resync)
+                await self._evaluate(resync, states_read=True)
                 backoff, resync = 1, False
                 while True:
                     batch = await self._thread("wait for updates", next, watch, None)
@@ -167,7 +167,6 @@ class HealthSource(object):
                         raise VsphereError("the watch ended")
                     if batch:
                         self.view.objects.apply(batch)
-                        await self._refresh_states()
                         await self._evaluate(False)
             except asyncio.CancelledError:
                 raise
@@ -198,12 +197,18 @@ class HealthSource(object):
         if transition:
             await self._emit(events.VCENTER, self.name, transition, resync=resync)
 
-    async def _evaluate(self, resync):
-        """Observe every subject vCenter shows; emit its transitions."""
+    async def _evaluate(self, resync, states_read=False):
+        """Observe every subject vCenter shows; emit its transitions. Owner and
+        generation are read again first, only when there is one to emit: most
+        batches of a large vCenter are about VMs outside the cluster."""
+        found = []
         for subject in self.view.subjects():
             transition = self.tracker.observe(subject.key, subject.state, subject.reasons, "vcenter")
-            if not transition:
-                continue
+            if transition:
+                found.append((subject, transition))
+        if found and not states_read:
+            await self._refresh_states()
+        for subject, transition in found:
             if subject.type == events.RESOURCE:
                 pairs = [(subject.hierarchy, subject.nodes[0] if subject.nodes else None)]
             else:

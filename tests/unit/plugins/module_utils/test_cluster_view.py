@@ -287,3 +287,23 @@ def test_a_moved_hierarchy_not_started_on_its_new_owner_fails_after_the_start_gr
     resources, moves = app_events(2)
     assert [(e["name"], e["node"], e["to"]) for e in resources][-1] == ("app", "node2", "failed")
     assert resources[-1]["reasons"][0] == "not in service 2s after web moved"
+
+
+class CountingLink(FakeLink):
+    reads = 0
+
+    def read_states(self, names):
+        self.reads += 1
+        return super(CountingLink, self).read_states(names)
+
+
+def test_owner_and_generation_are_read_again_only_for_a_batch_that_concerns_the_cluster():
+    other = modify("vm-9", **{"runtime.powerState": "poweredOff"})
+    link = CountingLink([first_batch(), [other], [modify("vm-9", **{"runtime.powerState": "poweredOn"})], [other]],
+                        {"web": {"owner": "node1", "generation": 4}})
+    assert run_engine(None, seconds=1, link=link, state_interval=3600) == []
+    assert link.reads == 1  # at connect only: three batches about a VM outside the cluster read nothing
+    crash = CountingLink([first_batch(), [other], [modify("vm-1", **{"runtime.powerState": "poweredOff"})]],
+                         {"web": {"owner": "node1", "generation": 4}})
+    evs = run_engine(None, seconds=1, link=crash, state_interval=3600)
+    assert summary(evs) == [("vm", "node1", "web", "ok", "failed", False)] and crash.reads == 2
