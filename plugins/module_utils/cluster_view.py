@@ -13,6 +13,7 @@ fenced right now, and which checks to run where.
 from __future__ import annotations
 
 from . import events, health
+from .fencing import HOST_OFF
 from .hierarchy import GUEST
 from .kinds import CHECK_KINDS
 from .validation import ConfigError
@@ -188,18 +189,19 @@ class ClusterView(object):
             return {"possible": False, "reason": "fencing.method is none on node %s" % name}
         if not self.vcenter_up:
             return {"possible": False, "reason": "vCenter is unreachable"}
-        if node.mode == GUEST:
-            vm = self.node_vm(name)
-            if vm is None:
-                return {"possible": False, "reason": "the VM of node %s is not in vCenter" % name}
-            if not self.objects.connected(vm):
-                return {"possible": False, "reason": "the VM of node %s is %s in vCenter" % (
-                    name, self.objects.props(vm).get("runtime.connectionState") or "not connected")}
-            host = self.objects.host_of(vm)
-            what = "power off VM %s through vCenter" % self.objects.name(vm)
-        else:
-            host = self.objects.find_host(node.esxi)
-            what = "power off the hierarchy's VMs on %s through vCenter" % node.esxi
+        vm = self.node_vm(name) if node.mode == GUEST else None
+        if node.mode == GUEST and vm is None:
+            return {"possible": False, "reason": "the VM of node %s is not in vCenter" % name}
+        host = self.objects.host_of(vm) if vm else self.objects.find_host(node.esxi)
+        # The rule of the fence itself (fencing.py): what a powered-off host ran is off.
+        if host is not None and self.objects.props(host).get("runtime.powerState") in HOST_OFF:
+            return {"possible": True, "reason": "ESXi host %s of node %s is powered off: what it ran is off"
+                    % (self.objects.name(host), name)}
+        if vm and not self.objects.connected(vm):
+            return {"possible": False, "reason": "the VM of node %s is %s in vCenter" % (
+                name, self.objects.props(vm).get("runtime.connectionState") or "not connected")}
+        what = ("power off VM %s through vCenter" % self.objects.name(vm) if vm else
+                "power off the hierarchy's VMs on %s through vCenter" % node.esxi)
         if host is None or not self.objects.connected(host):
             return {"possible": False, "reason": "ESXi host %s of node %s is %s: nothing it runs can be confirmed off"
                     % (self.objects.name(host) if host else node.esxi, name,

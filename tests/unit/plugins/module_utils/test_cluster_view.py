@@ -126,6 +126,19 @@ def test_fencing_is_possible_only_when_vcenter_can_confirm_it(view):
     assert view.fencing("node2") == {"possible": False, "reason": "vCenter is unreachable"}
 
 
+def test_what_a_powered_off_host_ran_counts_as_fenced_as_the_fence_says(view):
+    # As fencing.py: a host vCenter reports powered off (or in standby) runs nothing,
+    # even though it no longer answers and its VMs show disconnected.
+    view.objects.apply([modify("host-1", **{"runtime.connectionState": "notResponding", "runtime.powerState": "poweredOff"}),
+                        modify("vm-1", **{"runtime.connectionState": "disconnected"})])
+    for node in ("node1", "esx1"):
+        assert view.fencing(node) == {"possible": True,
+                                      "reason": "ESXi host esxi-01 of node %s is powered off: what it ran is off" % node}
+    view.objects.apply([modify("host-1", **{"runtime.powerState": "poweredOn"})])
+    assert view.fencing("node1") == {"possible": False, "reason": "the VM of node node1 is disconnected in vCenter"}
+    assert view.fencing("esx1")["possible"] is False
+
+
 def test_a_node_without_fencing_cannot_be_fenced():
     nodes = copy.deepcopy(NODES)
     nodes["phys"] = {"mode": "guest", "physical": True}
