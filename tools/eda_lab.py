@@ -49,6 +49,54 @@ def parse_time(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def process_groups(pid):
+    """The process group of ``pid`` and those of its descendants: ansible-runner
+    starts each playbook in a session of its own (a pty), which a signal to
+    ansible-rulebook's group does not reach."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append((int(entry), int(fields[2])))
+    groups, todo = [pid], [pid]
+    while todo:
+        for child, pgid in children.get(todo.pop(), []):
+            todo.append(child)
+            groups.append(pgid)
+    return sorted(set(groups))
+
+
+def kill_groups(groups, only_ansible=False):
+    """SIGKILL each process group; with ``only_ansible``, only those still led
+    by an ansible process (not a pid reused meanwhile)."""
+    for group in groups:
+        try:
+            if only_ansible:
+                with open("/proc/%d/cmdline" % group, "rb") as f:
+                    if b"ansible" not in f.read():
+                        continue
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass  # the group is gone already
+
+
+def stop_watcher_process(proc, seconds=30):
+    """TERM ansible-rulebook (with -Xrs its source then logs out of vCenter);
+    then KILL the process groups it and the runs it started had."""
+    left = process_groups(proc.pid)
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    kill_groups(set(left + process_groups(proc.pid)), only_ansible=True)
+    proc.wait(10)
+
+
 def java_home():
     home = os.environ.get("JAVA_HOME") or next(iter(sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))), None)
     if not home:
@@ -178,13 +226,8 @@ class Watcher(object):
         return found
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        if self.proc is not None:
+            stop_watcher_process(self.proc)
         if self._log:
             self._log.close()
             self._log = None

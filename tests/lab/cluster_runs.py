@@ -6,6 +6,7 @@ inventory), and reading what a user reads: the run's output, who answers
 on the virtual IP, a VM's power."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,8 +21,9 @@ LAB = os.path.join(REPO, ".lab", "default")
 STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
 
 
+@functools.lru_cache(maxsize=None)
 def vip_url():
-    # Read when asked, not on import: the chaos unit tests import this without a lab.
+    # Read when first asked, not on import: the chaos unit tests import this without a lab.
     with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as f:
         return "http://%s:8080/" % json.load(f)["lab_vip"].split("/")[0]
 

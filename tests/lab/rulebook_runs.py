@@ -5,23 +5,15 @@ for the rulebook tests (vigil.ha.auto_failover and its controller variant)."""
 from __future__ import annotations
 
 import ast
-import glob
 import json
 import os
-import signal
 import subprocess
+import sys
 
-from cluster_runs import until
+from cluster_runs import LAB, REPO, until
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = os.path.join(REPO, ".lab", "default")
-VENV_BIN = os.path.join(REPO, ".venv", "bin")
-
-
-def java_home():
-    home = os.environ.get("JAVA_HOME") or next(iter(sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))), None)
-    assert home, "ansible-rulebook needs Java 17: make setup installs openjdk-17-jre-headless"
-    return home
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from eda_lab import VENV_BIN, java_home, kill_groups, process_groups, stop_watcher_process  # noqa: E402  pylint: disable=wrong-import-position
 
 
 class Rulebook(object):
@@ -90,63 +82,18 @@ class Rulebook(object):
             lines = [json.loads(line) for line in f if line.strip()]
         return [r for r in lines if action in (None, r["action"]) and decision in (None, r["decision"])]
 
-    def _groups(self):
-        """ansible-rulebook's process group and those of its descendants:
-        ansible-runner starts each playbook in a session of its own (a pty)."""
-        children = {}
-        for entry in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open("/proc/%s/stat" % entry, encoding="utf-8") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except (OSError, IndexError, ValueError):
-                continue  # not a process, or gone meanwhile
-            children.setdefault(int(fields[1]), []).append((int(entry), int(fields[2])))
-        groups, todo = [self.proc.pid], [self.proc.pid]
-        while todo:
-            for pid, pgid in children.get(todo.pop(), []):
-                todo.append(pid)
-                groups.append(pgid)
-        return sorted(set(groups))
-
-    def _signal_group(self, sig):
-        for group in self._groups():
-            try:
-                os.killpg(group, sig)
-            except OSError:
-                pass  # the group is gone already
-
     def kill(self):
         """SIGKILL ansible-rulebook and every run it started at once (a watcher that dies)."""
-        self._signal_group(signal.SIGKILL)
+        kill_groups(process_groups(self.proc.pid))
         self.proc.wait(30)
 
     def kill_runs(self):
         """SIGKILL the playbook runs ansible-rulebook started (each in a session
         of its own), not ansible-rulebook: a run that dies alone."""
-        for group in self._groups():
-            if group != self.proc.pid:
-                try:
-                    os.killpg(group, signal.SIGKILL)
-                except OSError:
-                    pass  # the group is gone already
+        kill_groups([g for g in process_groups(self.proc.pid) if g != self.proc.pid])
 
     def stop(self):
         """TERM ansible-rulebook; then KILL the process groups it and its runs had."""
-        left = self._groups()
-        if self.proc.poll() is None:
-            self.proc.terminate()   # ansible-rulebook cancels its source, which logs out of vCenter
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
-        for group in set(left + self._groups()):   # runs that outlive ansible-rulebook
-            try:
-                with open("/proc/%d/cmdline" % group, "rb") as f:
-                    ours = b"ansible" in f.read()   # not a pid reused meanwhile
-                if ours:
-                    os.killpg(group, signal.SIGKILL)
-            except OSError:
-                pass
-        self.proc.wait(10)
+        stop_watcher_process(self.proc)
         if not self.log.closed:
             self.log.close()
