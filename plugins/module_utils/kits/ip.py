@@ -15,6 +15,11 @@ from __future__ import annotations
 from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, Kit, KitError, Result
 
 
+# sh -c ANNOUNCE announce DEV IP COUNT: arping -U -c 1 sends one and waits a second.
+ANNOUNCE = ('i=0; while [ "$i" -lt "$3" ] && [ -n "$(ip -o addr show dev "$1" to "$2")" ]; '
+            'do arping -U -q -c 1 -I "$1" "$2"; i=$((i + 1)); done')
+
+
 class IpKit(Kit):
     commands = ("ip", "arping", "ping")
     kind = "ip"
@@ -59,10 +64,12 @@ class IpKit(Kit):
         count = self.params["arp_count"]
         if count:
             # Gratuitous ARPs so that neighbours drop the old owner's MAC at
-            # once. arping sends the first at once, then one a second: it runs
-            # on in the background (as Pacemaker's IPaddr2 does, arp_bg) so
-            # that the address serves meanwhile and the next resource starts.
-            self.sh(["arping", "-U", "-q", "-c", str(count), "-I", dev, self.ip], background=True)
+            # once: the first at once, then one a second, in the background (as
+            # Pacemaker's IPaddr2 does, arp_bg) so that the address serves
+            # meanwhile and the next resource starts. Each is sent only while
+            # this node still holds the address: after a stop (a rollback) it
+            # must not contend with the node that took the address over.
+            self.sh(["sh", "-c", ANNOUNCE, "announce", dev, self.ip, str(count)], background=True)
 
     def _stop(self):
         self.sh(["ip", "addr", "del", self.cidr, "dev", self.params["interface"]])

@@ -3,9 +3,14 @@
 """The ip kit with a fake node: the commands it runs and how it reads them."""
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
 import pytest
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import KitError
+from ansible_collections.vigil.ha.plugins.module_utils.kits.ip import ANNOUNCE
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import node_kit
 
 PARAMS = {"address": "10.99.0.100/24", "interface": "eth0", "arp_count": 2}
@@ -34,7 +39,7 @@ class FakeNode(object):
             return (0, "", "") if self.link_up else (1, "", "")
         if argv[:2] == ["arping", "-D"]:
             return (1, "", "") if self.taken else (0, "", "")
-        if argv[:2] == ["arping", "-U"]:
+        if argv[:2] == ["sh", "-c"] and kwargs.get("background"):  # the announcements
             return 0, "", ""
         if argv[:3] == ["ip", "addr", "add"]:
             self.addresses.append(argv[3])
@@ -51,8 +56,8 @@ def test_start_detects_duplicates_adds_and_announces():
     assert result.changed and result.state == "in_service"
     assert ["arping", "-D", "-q", "-c", "1", "-w", "1", "-I", "eth0", "10.99.0.100"] in node.calls
     assert ["ip", "addr", "add", "10.99.0.100/24", "dev", "eth0"] in node.calls
-    # The announcements run on in the background; nothing else does.
-    assert node.background == [["arping", "-U", "-q", "-c", "2", "-I", "eth0", "10.99.0.100"]]
+    # The announcements (arp_count 2) run on in the background; nothing else does.
+    assert node.background == [["sh", "-c", ANNOUNCE, "announce", "eth0", "10.99.0.100", "2"]]
     assert not node_kit("ip", "vip", PARAMS, runner=node).start().changed
 
 
@@ -92,4 +97,24 @@ def test_a_similar_address_is_not_mistaken_for_ours():
 def test_no_announcement_with_arp_count_zero():
     node = FakeNode()
     assert node_kit("ip", "vip", dict(PARAMS, arp_count=0), runner=node).start().state == "in_service"
-    assert not any(c[:2] == ["arping", "-U"] for c in node.calls)
+    assert node.background == []
+
+
+def test_the_announcements_stop_once_the_address_is_gone(tmp_path):
+    """ANNOUNCE for real, with stand-ins for ip and arping: one ARP while the
+    address is held, none once it was deleted (a stop, a rollback)."""
+    held, sent = tmp_path / "held", tmp_path / "sent"
+    (tmp_path / "ip").write_text('#!/bin/sh\n[ -e %s ] && echo "2: eth0 inet 10.99.0.100/24"\nexit 0\n' % held)
+    (tmp_path / "arping").write_text('#!/bin/sh\necho "$*" >> %s\nsleep 0.3\n' % sent)
+    for tool in ("ip", "arping"):
+        (tmp_path / tool).chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]))
+    held.touch()
+    proc = subprocess.Popen(["sh", "-c", ANNOUNCE, "announce", "eth0", "10.99.0.100", "50"], env=env)
+    deadline = time.monotonic() + 10
+    while not sent.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    held.unlink()
+    assert proc.wait(10) == 0
+    lines = sent.read_text().splitlines()
+    assert 1 <= len(lines) <= 2 and lines[0] == "-U -q -c 1 -I eth0 10.99.0.100"
