@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl shellcheck openssh-server openssh-client iputils-ping iputils-arping procps util-linux)
 # The roles' packages: Molecule's test hosts share this machine's, and have no network.
 APT_PACKAGES+=(python3-venv python3-apt openjdk-17-jre-headless)
+# The fence agents and the IPMI client that talk to the lab's BMCs (fence_ipmilan runs ipmitool).
+APT_PACKAGES+=(fence-agents ipmitool)
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
 # ansible-rulebook needs Java 17 (its rules engine, Drools, runs in a JVM).

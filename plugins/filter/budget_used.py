@@ -13,6 +13,9 @@ description:
     P(ansible.builtin.file#lookup) or C(ansible.builtin.slurp)), the decisions to act of
     action C(recover) per resource and of action C(failover), within the
     windows of the hierarchy's policy.
+  - A failover recorded with C(inputs.cause=rollback) (the way out of a
+    switchover whose stop failed) is part of that planned move and is not
+    counted; records without a cause are counted.
 author:
   - vigil.ha developers (@vigil-ha)
 options:

@@ -27,7 +27,10 @@ options:
     type: dict
     required: true
   node_checks:
-    description: The registered loop of app_health_info, one result per node.
+    description:
+      - The registered loop of app_health_info, one result per node.
+      - In host mode, app_health_info run once on the controller on the C(check.tcp) / C(check.http) of the
+        hierarchy's C(vm) resources (a VM that runs but whose endpoint does not answer is V(failed) on its host).
     type: dict
     required: true
   vm_health:

@@ -5,11 +5,20 @@
 
 Plain Python. A local recovery or a failover counts when the ledger holds
 its decision to act within the policy's window.
+
+The failover budget (``policy.failover.max``) limits unplanned moves. A
+failover that is the way out of an operator's switchover whose stop failed
+(playbooks/tasks/rollback.yml records ``inputs.cause: rollback``) is part of
+that planned move, not an automatic failover: it does not count. Lines
+without a cause (older ledgers) count as before.
 """
 
 from __future__ import annotations
 
 import datetime
+
+# Causes of a failover that the failover budget does not count.
+NOT_COUNTED = ("rollback",)
 
 
 def _age(line, now):
@@ -20,6 +29,12 @@ def _age(line, now):
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return (now - when).total_seconds()
+
+
+def cause(line):
+    """Why a move happened, as recorded in its decision's inputs, or None (older lines)."""
+    inputs = line.get("inputs")
+    return inputs.get("cause") if isinstance(inputs, dict) else None
 
 
 def used(records, policy, now=None):
@@ -37,5 +52,6 @@ def used(records, policy, now=None):
             for resource in set(s.get("resource") for s in steps if s.get("action") == "recover"):
                 recoveries[resource] = recoveries.get(resource, 0) + 1
         elif line.get("action") == "failover" and age <= policy["failover"]["window"]:
-            failovers += 1
+            if cause(line) not in NOT_COUNTED:
+                failovers += 1
     return {"recoveries": recoveries, "failovers": failovers}

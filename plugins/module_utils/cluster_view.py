@@ -12,11 +12,13 @@ fenced right now, and which checks to run where.
 
 from __future__ import annotations
 
-from . import events, health
+import time
+
+from . import events, follow, health
 from .fencing import HOST_OFF
 from .hierarchy import GUEST
 from .kinds import CHECK_KINDS
-from .validation import ConfigError
+from .validation import ConfigError, hierarchies_of_hosts
 
 DEFAULT_GROUP = "vigil_ha_cluster"
 
@@ -50,7 +52,10 @@ def config_from_inventory(listing, group=DEFAULT_GROUP):
                            % group])
     hostvars = (listing.get("_meta") or {}).get("hostvars") or {}
     nodes = dict((h, (hostvars.get(h) or {}).get("vigil_ha_node")) for h in hosts)
-    return nodes, (hostvars.get(hosts[0]) or {}).get("vigil_ha_hierarchies") or []
+    # Wherever it is defined (group, child group, host vars), as the playbooks read it.
+    hierarchies, dummy = hierarchies_of_hosts(dict((h, (hostvars.get(h) or {}).get("vigil_ha_hierarchies"))
+                                                   for h in hosts))
+    return nodes, hierarchies
 
 
 class Subject(object):
@@ -76,6 +81,10 @@ class ClusterView(object):
         self.objects = objects  # vcenter_view.VcenterObjects
         self.states = {}  # hierarchy -> {"owner": node or None, "generation": n}
         self.vcenter_up = False
+        # VMs split over hosts are normal while DRS migrates them one by one:
+        # a split is reported once it lasted this long (seconds).
+        self.placement_settle = 0
+        self._split_since = {}  # hierarchy -> monotonic time it was first seen split
 
     # -- where things are ------------------------------------------------
 
@@ -145,6 +154,30 @@ class ClusterView(object):
             verdict = self.objects.host_verdict(host)
             out.append(Subject((events.HOST, host), events.HOST, self.objects.name(host), host, verdict.status,
                                verdict.reasons, nodes))
+        return out + self.placements()
+
+    def placements(self):
+        """Host mode: where each held hierarchy's running VMs are against its owner (follow.py), as
+        ``placement`` subjects: ``on_owner``, ``moved`` (node: where they run now) or ``split``."""
+        out = []
+        for hierarchy in self.cluster.hierarchies.values():
+            owner = self.owner(hierarchy.name)
+            if hierarchy.mode == GUEST or not owner:
+                continue
+            running = {}
+            for resource in hierarchy.resources:
+                vm = self.objects.find_vm(resource.params.get("uuid"), resource.params.get("moref"))
+                if vm and self.objects.props(vm).get("runtime.powerState") == "poweredOn" and self.objects.host_of(vm):
+                    running[resource.name] = self.objects.name(self.objects.host_of(vm))
+            members = [(n.name, n.esxi) for n in hierarchy.nodes]
+            found = follow.decide(hierarchy.name, members, owner, running)
+            if found["decision"] != follow.REFUSE:
+                self._split_since.pop(hierarchy.name, None)
+            elif time.monotonic() - self._split_since.setdefault(hierarchy.name, time.monotonic()) < self.placement_settle:
+                continue  # maybe a migration under way: not reported yet
+            node = found["owner"] if found["decision"] == follow.FOLLOW else owner
+            out.append(Subject((events.PLACEMENT, hierarchy.name), events.PLACEMENT, hierarchy.name, None,
+                               follow.PLACEMENT[found["decision"]], [found["reason"]], [node], hierarchy.name))
         return out
 
     def node_down(self, name):
@@ -182,11 +215,37 @@ class ClusterView(object):
                 reasons.append("ESXi host %s of node %s is in maintenance mode (vCenter)" % (self.objects.name(host), node))
         return reasons
 
+    def ready(self, name):
+        """Is node ``name`` fit to take a hierarchy back (switchback)? True, False, or None
+        when vCenter knows nothing of it (a physical node: its SSH check decides)."""
+        node = self.cluster.node(name)
+        if not self.vcenter_up:
+            return False
+        if node.mode == GUEST:
+            if node.physical or not node.vm:
+                return None
+            # Degraded (VMware Tools not reporting yet) still runs; the switchover checks it over SSH.
+            return self.objects.vm_verdict(self.node_vm(name)).status in (health.OK, health.DEGRADED)
+        host = self.objects.find_host(node.esxi)
+        return host is not None and self.objects.host_verdict(host).status in (health.OK, health.DEGRADED)
+
     def fencing(self, name):
-        """``{"possible", "reason"}``: could ``name`` be fenced through vCenter right now?"""
+        """``{"possible", "reason"}``: could ``name`` be fenced right now, through vCenter or a fence agent?"""
         node = self.cluster.node(name)
         if not node.fenceable:
             return {"possible": False, "reason": "fencing.method is none on node %s" % name}
+        through_vcenter = self._vcenter_fencing(node)
+        agents = [lv for lv in node.fence_levels if lv["method"] == "fence_agent"]
+        if through_vcenter["possible"] or not agents:
+            return through_vcenter
+        # Its management controller (BMC) answers for it; whether it confirms is known only by trying.
+        return {"possible": True, "reason": "%s through its management controller (%s)" % (
+            agents[0]["agent"], through_vcenter["reason"])}
+
+    def _vcenter_fencing(self, node):
+        name = node.name
+        if not any(lv["method"] == "vcenter_poweroff" for lv in node.fence_levels):
+            return {"possible": False, "reason": "no vcenter_poweroff level on node %s" % name}
         if not self.vcenter_up:
             return {"possible": False, "reason": "vCenter is unreachable"}
         vm = self.node_vm(name) if node.mode == GUEST else None
@@ -211,11 +270,10 @@ class ClusterView(object):
     # -- which checks to run ---------------------------------------------
 
     def endpoint_checks(self):
-        """``(hierarchy, resource, kind, params, interval, timeout)`` of every tcp/http check of guest hierarchies."""
+        """``(hierarchy, resource, kind, params, interval, timeout)`` of every tcp/http check: of guest
+        hierarchies, and the check.tcp/check.http of host mode ``vm`` resources (what the VM serves)."""
         out = []
         for hierarchy in self.cluster.hierarchies.values():
-            if hierarchy.mode != GUEST:
-                continue
             for resource in hierarchy.resources:
                 interval, timeout = resource.check["interval"], resource.check["timeout"]
                 if resource.kind in CHECK_KINDS:
@@ -224,6 +282,20 @@ class ClusterView(object):
                     kind, params = resource.endpoint
                     out.append((hierarchy.name, resource.name, kind, params, interval, timeout))
         return out
+
+    def vm_down(self, hierarchy, resource):
+        """Why a host mode ``vm`` resource's VM cannot answer (off, failed, unseen), or None:
+        its own event says it, its endpoint check has nothing to add."""
+        found = self.cluster.hierarchies.get(hierarchy)
+        res = next((r for r in found.resources if r.name == resource), None) if found else None
+        if res is None or res.kind != "vm":
+            return None  # not a vm resource (or gone with an inventory edit)
+        vm = self.objects.find_vm(res.params.get("uuid"), res.params.get("moref"))
+        verdict = self.objects.vm_verdict(vm)
+        if vm is None or self.objects.props(vm).get("runtime.powerState") != "poweredOn" \
+                or verdict.status in (health.FAILED, health.UNKNOWN):
+            return "; ".join(verdict.reasons) or "not running"
+        return None
 
     def node_resources(self, name):
         """What ``vigil.ha.app_health_info`` checks on ``name``: the resources of the guest hierarchies it holds."""

@@ -27,17 +27,23 @@ RESOURCE = "resource"
 NODE = "node"
 HIERARCHY = "hierarchy"
 VCENTER = "vcenter"
-TYPES = (VM, HOST, RESOURCE, NODE, HIERARCHY, VCENTER)
+# Not a state change: the preferred node of a hierarchy with switchback
+# automatic has been healthy for the settling time (switchback.py).
+SWITCHBACK = "switchback"
+# Host mode: where a hierarchy's running VMs are, against its owner (follow.py):
+# on_owner, moved (to one other node: the owner follows) or split.
+PLACEMENT = "placement"
+TYPES = (VM, HOST, RESOURCE, NODE, HIERARCHY, VCENTER, SWITCHBACK, PLACEMENT)
 
 # States that are not news when first seen: a source that starts on a healthy
 # cluster says nothing; one that starts on a failure reports it.
-QUIET_FIRST = ("ok", "in_service", "reachable", "connected")
+QUIET_FIRST = ("ok", "in_service", "reachable", "connected", "on_owner")
 
 # When several observers report on one subject (the source's own tcp/http
 # check and the node-side check of the same resource), the worst one counts.
 RANK = {
-    "in_service": 0, "ok": 0, "reachable": 0, "connected": 0,
-    "degraded": 1, "out_of_service": 1,
+    "in_service": 0, "ok": 0, "reachable": 0, "connected": 0, "on_owner": 0,
+    "degraded": 1, "out_of_service": 1, "moved": 1,
     "unknown": 2, "disconnected": 2,
     "failed": 3, "unreachable": 3,
 }
@@ -151,4 +157,7 @@ class EventFactory(object):
             "maintenance_reasons": maintenance,
             "fencing": fencing,
             "resync": bool(resync),
+            # Set by the source's repeats.Repeats: a repeat the rulebook records instead of acting on.
+            "suppressed": False,
+            "suppressed_reason": None,
         }}

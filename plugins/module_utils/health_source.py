@@ -27,7 +27,7 @@ import asyncio
 import logging
 import time
 
-from . import events, node_checks, state_store
+from . import events, inventory_watch, node_checks, repeats, state_store, switchback
 from .cluster_view import ClusterView
 from .kits.registry import node_kit
 from .vcenter_view import WATCHED, VcenterObjects
@@ -43,6 +43,11 @@ DEFAULTS = {
     "node_check_timeout": 25,  # one node-side check, seconds
     "reconnect_max": 30,  # longest pause between reconnects, seconds
     "start_grace": 120,  # a moved hierarchy's resources may start on the new owner this long, seconds
+    "placement_settle": 60,  # host mode: VMs split over hosts this long are reported (DRS moves one by one), seconds
+    "inventory_interval": 5,  # the inventory's files looked at for a change, seconds (0: never)
+    "switchback_settle": 60,  # the preferred node healthy this long before a switchback, seconds
+    "recover_throttle": 20,  # a repeated local recovery within this is recorded, not run, seconds
+    "failover_throttle": 120,  # a repeated failover (same generation) within this is recorded, not run, seconds
 }
 
 
@@ -88,12 +93,13 @@ def probe(kind, name, params):
 
 class HealthSource(object):
     def __init__(self, cluster, queue, link, options=None, ansible="ansible", inventory=None,
-                 factory=None, prober=probe, name="vcenter"):
+                 factory=None, prober=probe, name="vcenter", reload=None):
         self.name = name  # vCenter's host name, for its own events
         self.view = ClusterView(cluster, VcenterObjects())
         self.queue = queue
         self.link = link
         self.options = dict(DEFAULTS, **(options or {}))
+        self.view.placement_settle = self.options["placement_settle"]
         self.ansible = ansible
         self.inventory = inventory
         self.factory = factory or events.EventFactory()
@@ -107,6 +113,13 @@ class HealthSource(object):
         # owner leaves them down, and then they are failed like any other.
         self.unarmed = {}  # (hierarchy, resource) -> monotonic deadline
         self._states_lock = asyncio.Lock()
+        # Issue 16: inventory edits (maintenance) live; repeats recorded, not dropped; switchback.
+        self.reload = reload  # async () -> a validated Cluster of the inventory, or raises ValueError
+        self.reloaded = asyncio.Event()
+        self.repeats = repeats.Repeats({"recover": self.options["recover_throttle"],
+                                        "failover": self.options["failover_throttle"]})
+        self.switchback = switchback.Switchback(self.options["switchback_settle"])
+        self.probe_nodes = set()  # physical nodes awaiting a switchback: only their SSH check says they are up
 
     # -- plumbing --------------------------------------------------------
 
@@ -128,13 +141,14 @@ class HealthSource(object):
             generation=view.generation(hierarchy) if hierarchy else None,
             maintenance=view.maintenance(hierarchy, node), fencing=view.fencing(node) if node else None,
             resync=resync)
+        self.repeats.mark(event[events.KEY])
         LOG.info("event %s", event[events.KEY])
         await self.queue.put(event)
 
     async def run(self):
         """Watch and check until cancelled; never returns in normal use."""
-        loops = [self._vcenter_loop(), self._state_loop(), self._node_loop()]
-        loops += [self._endpoint_loop(*check) for check in self.view.endpoint_checks()]
+        loops = [self._vcenter_loop(), self._state_loop(), self._node_loop(), self._inventory_loop(),
+                 self._endpoints()]
         try:
             await asyncio.gather(*loops)
         finally:
@@ -209,7 +223,7 @@ class HealthSource(object):
         if found and not states_read:
             await self._refresh_states()
         for subject, transition in found:
-            if subject.type == events.RESOURCE:
+            if subject.hierarchy is not None:  # a resource, a placement: about its own hierarchy
                 pairs = [(subject.hierarchy, subject.nodes[0] if subject.nodes else None)]
             else:
                 pairs = self.view.targets(subject.nodes)
@@ -222,6 +236,9 @@ class HealthSource(object):
             await asyncio.sleep(self.options["state_interval"])
             if self.view.vcenter_up:
                 await self._refresh_states()
+                # Placements depend on the owner too (host mode: its VMs on it or moved): judge them again.
+                await self._evaluate(False, states_read=True)
+                await self._switchbacks()
 
     async def _refresh_states(self):
         """Read owner and generation of every hierarchy; an event when one moved."""
@@ -275,7 +292,8 @@ class HealthSource(object):
         while True:
             owner = self.view.owner(hierarchy)
             # A node vCenter reports down is covered by its own event; its resources say nothing new.
-            if owner and not self.view.node_down(owner):
+            # A host mode VM that is off or failed: the vm resource's own event says it.
+            if owner and not self.view.node_down(owner) and not self.view.vm_down(hierarchy, resource):
                 try:
                     state, reasons = await asyncio.wait_for(
                         asyncio.to_thread(self.prober, kind, resource, params), timeout + 1)
@@ -290,6 +308,7 @@ class HealthSource(object):
         while True:
             owners = sorted(set(self.view.owner(h) for h in self.view.cluster.hierarchies) - set([None]))
             checks = [self._check_node(n) for n in owners if self.view.node_resources(n) and not self.view.node_down(n)]
+            checks += [self._check_node(n) for n in sorted(self.probe_nodes - set(owners))]  # physical, switchback
             if checks:
                 await asyncio.gather(*checks)
             try:
@@ -328,3 +347,70 @@ class HealthSource(object):
                 await self._emit(events.NODE, node, transition, hierarchy, who)
         for entry in result["resources"]:
             await self._resource_report(entry["hierarchy"], entry["name"], entry["state"], entry["reasons"], "node", node)
+
+    # -- inventory edits, switchback (issue 16) ----------------------------
+
+    async def _endpoints(self):
+        """Run the tcp/http checks; after an inventory reload, start again the ones that changed."""
+        tasks = {}
+
+        def died(task):
+            if not task.cancelled() and task.exception() is not None:
+                LOG.error("endpoint check stopped: %r", task.exception())
+        try:
+            while True:
+                self.reloaded.clear()
+                wanted = dict((repr(check), check) for check in self.view.endpoint_checks())
+                for key in [k for k in tasks if k not in wanted]:
+                    tasks.pop(key).cancel()
+                for key, check in wanted.items():
+                    if key not in tasks or tasks[key].done():
+                        tasks[key] = asyncio.ensure_future(self._endpoint_loop(*check))
+                        tasks[key].add_done_callback(died)
+                await self.reloaded.wait()
+        finally:
+            for task in tasks.values():
+                task.cancel()
+
+    async def _inventory_loop(self):
+        """Read the inventory again when one of its files changed; a refused edit keeps the last good one."""
+        interval = self.options["inventory_interval"]
+        if self.reload is None or not self.inventory or interval <= 0:
+            return
+        seen = await asyncio.to_thread(inventory_watch.fingerprint, self.inventory)
+        while True:
+            await asyncio.sleep(interval)
+            now = await asyncio.to_thread(inventory_watch.fingerprint, self.inventory)
+            if now == seen:
+                continue
+            seen = now
+            try:
+                cluster = await self.reload()
+            except Exception as exc:  # pylint: disable=broad-except
+                LOG.error("vigil.ha.health: the edited inventory is refused; the watcher keeps its last good "
+                          "configuration: %s", exc)
+                continue
+            what = inventory_watch.changes(self.view.cluster, cluster)
+            self.view.cluster = cluster
+            LOG.info("vigil.ha.health: inventory reloaded: %s", "; ".join(what) or "nothing the watcher uses changed")
+            self.reloaded.set()
+
+    async def _switchbacks(self):
+        """A ``switchback`` event for each hierarchy whose preferred node has been fit for the settling time."""
+        probe = set()
+        for hierarchy in list(self.view.cluster.hierarchies.values()):
+            owner = self.view.owner(hierarchy.name)
+            preferred = switchback.candidate(hierarchy, owner)
+            fit = False
+            if preferred is not None and not self.view.maintenance(hierarchy.name, preferred):
+                fit = self.view.ready(preferred)
+                if fit is None:
+                    probe.add(preferred)
+                    fit = self.tracker.state((events.NODE, preferred)) == "reachable"
+            if self.switchback.due(hierarchy.name, preferred, owner, self.view.generation(hierarchy.name), fit):
+                transition = events.Transition(
+                    (events.SWITCHBACK, hierarchy.name), owner, preferred,
+                    ["%s is fit again (for %ss); policy.switchback is automatic"
+                     % (preferred, int(self.switchback.healthy_for(hierarchy.name)))], "vcenter")
+                await self._emit(events.SWITCHBACK, hierarchy.name, transition, hierarchy.name, preferred)
+        self.probe_nodes = probe

@@ -76,26 +76,35 @@ def start_order(deps):
 class Node(object):
     """A cluster member: a VM or physical server (guest mode) or an ESXi host (host mode)."""
 
-    __slots__ = ("name", "mode", "vm", "physical", "esxi", "fencing", "check", "maintenance")
+    __slots__ = ("name", "mode", "vm", "physical", "esxi", "fencing", "check", "maintenance", "fence_levels")
 
-    def __init__(self, name, mode, vm=None, physical=False, esxi=None, fencing="none", check=None, maintenance=False):
+    def __init__(self, name, mode, vm=None, physical=False, esxi=None, fencing="none", check=None, maintenance=False,
+                 fence_levels=None):
         self.name = name
         self.mode = mode
         self.vm = dict(vm) if vm else None  # {"uuid": ..., "moref": ...}
         self.physical = physical
         self.esxi = esxi
-        self.fencing = fencing  # fencing method
+        self.fencing = fencing  # fencing method (of the first level)
+        # Every level, tried in order: [{"method": ..., "agent": ...}, ...]
+        self.fence_levels = list(fence_levels or [{"method": fencing}])
         self.check = dict(check or {})  # {"interval": s, "timeout": s}
         self.maintenance = maintenance  # an operator's flag: no automatic action for this node
 
     @classmethod
     def from_config(cls, name, cfg):
         return cls(name, cfg["mode"], cfg.get("vm"), cfg.get("physical", False), cfg.get("esxi"),
-                   cfg["fencing"]["method"], cfg["check"], cfg.get("maintenance", False))
+                   cfg["fencing"]["method"], cfg["check"], cfg.get("maintenance", False),
+                   cfg["fencing"].get("levels"))
 
     @property
     def fenceable(self):
-        return self.fencing != "none"
+        return any(level["method"] != "none" for level in self.fence_levels)
+
+    @property
+    def fence_needs_vcenter(self):
+        """Whether every fencing level goes through vCenter."""
+        return all(level["method"] == "vcenter_poweroff" for level in self.fence_levels if level["method"] != "none")
 
     def __repr__(self):
         return "Node(%r, %r)" % (self.name, self.mode)

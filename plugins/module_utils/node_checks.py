@@ -17,6 +17,13 @@ import json
 import os
 import re
 
+# As the playbooks' vars/connection.yml: keepalives and pipelining come with
+# the collection. Given as environment (Ansible's configuration), so that the
+# inventory's ansible_ssh_extra_args / ansible_pipelining and the caller's own
+# ANSIBLE_* settings win.
+CONNECTION_DEFAULTS = {"ANSIBLE_SSH_EXTRA_ARGS": "-o ServerAliveInterval=5 -o ServerAliveCountMax=2",
+                       "ANSIBLE_PIPELINING": "True"}
+
 _LINE = re.compile(r"^(?P<host>\S+) \| (?P<status>[A-Z]+!?)(?: \| rc=\d+)? => ", re.MULTILINE)
 
 
@@ -24,7 +31,8 @@ def command(ansible, inventory, node, resources, timeout):
     """``(argv, env)`` of one check of ``resources`` on ``node``."""
     argv = [ansible, node, "-i", inventory, "-m", "vigil.ha.app_health_info",
             "-a", json.dumps({"resources": resources}), "-T", str(max(1, int(timeout)))]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+    env = dict(CONNECTION_DEFAULTS)
+    env.update(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
                ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_DEPRECATION_WARNINGS="0")
     return argv, env

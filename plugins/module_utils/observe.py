@@ -35,12 +35,20 @@ def _host_health(host):
     return "ok"
 
 
-def host_mode_observations(hierarchy, nodes, vm_health):
+def _endpoint_failures(endpoints):
+    """``{resource: reasons}`` of the vm resources whose check.tcp/check.http did not answer
+    (app_health_info run on the controller); a check that could not run says nothing."""
+    return dict((r["name"], r.get("reasons") or []) for r in (endpoints or {}).get("resources") or []
+                if r.get("state") == "failed")
+
+
+def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None):
     """Host mode: nodes are ESXi hosts and resources whole VMs, all seen in
     one vm_health_info read (VMs and hosts). A VM is in service on the host
-    vCenter places it on when it is on and not failed there; out of service
-    everywhere else."""
+    vCenter places it on when it is on and not failed there, and its
+    check.tcp/check.http (``endpoints``) answers; out of service everywhere else."""
     reachable = bool(vm_health) and not vm_health.get("failed") and "vms" in vm_health
+    unanswered = _endpoint_failures(endpoints)
     states, health, problems, vms = {}, {}, [], {}
     if not reachable:
         return {"states": states, "node_health": health, "vcenter_reachable": False, "vms": vms, "problems": problems}
@@ -62,6 +70,9 @@ def host_mode_observations(hierarchy, nodes, vm_health):
             elif vm["verdict"] == "failed":
                 state = "failed"
                 problems.append("%s %s failed: %s" % (node, res["name"], "; ".join(vm["reasons"])))
+            elif res["name"] in unanswered:
+                state = "failed"  # the VM runs, what it serves does not answer: reset it in place
+                problems.append("%s %s failed: %s" % (node, res["name"], "; ".join(unanswered[res["name"]])))
             else:
                 state = "in_service"
             states[node][res["name"]] = state
@@ -83,9 +94,12 @@ def observations(hierarchy, nodes, node_checks, vm_health):
     - ``node_checks``: the registered loop of app_health_info, one result per
       node (``item`` is the node name);
     - ``vm_health``: the registered vm_health_info result on the nodes' VMs.
+
+    In host mode ``node_checks`` is app_health_info run once on the
+    controller on the vm resources' check.tcp/check.http (no loop).
     """
     if _host_mode(hierarchy, nodes):
-        return host_mode_observations(hierarchy, nodes, vm_health)
+        return host_mode_observations(hierarchy, nodes, vm_health, node_checks)
     states, health, problems = {}, {}, []
     for result in (node_checks or {}).get("results", []):
         node = result.get("item")

@@ -211,7 +211,7 @@ class Plan(object):
 
 def make_plan(hierarchy, action, *, owner=None, generation=0, states=None, node_health=None,
               vcenter_reachable=True, target=None, resource=None, failed_node=None, expected_generation=None,
-              failovers_used=0, recoveries_used=None, confirmed=False, maintenance=False):
+              failovers_used=0, recoveries_used=None, confirmed=False, maintenance=False, force=False):
     """The Plan for ``action`` on ``hierarchy`` (a hierarchy.Hierarchy).
 
     - ``action``: ``start``, ``stop``, ``switchover``, ``failover`` or ``recover``.
@@ -235,18 +235,40 @@ def make_plan(hierarchy, action, *, owner=None, generation=0, states=None, node_
     - ``confirmed``: an operator confirmed the failover (needed with
       ``policy.confirm_failover``; also lifts the failover budget).
     - ``maintenance``: the hierarchy is in maintenance: everything is refused.
+      The hierarchy's own ``maintenance`` flag (inventory) counts too, unless
+      ``force`` (an operator acts anyway). A node whose ``maintenance`` flag
+      is set is seen as ``maintenance`` (never a target) when observed ``ok``.
 
     Bad input (unknown action, state or health, an owner that is not a node of
     the hierarchy, ``resource`` without recover) raises ValueError.
     """
     planner = _Planner(hierarchy, action, owner, generation, states, node_health, vcenter_reachable, target,
                        resource, failed_node, expected_generation, failovers_used, recoveries_used, confirmed,
-                       maintenance)
+                       maintenance, force)
     try:
         return planner.plan()
     except Refused as exc:
         return Plan(hierarchy.name, action, owner, generation, owner=owner, reason=exc.reason, refused=True,
                     code=exc.code, escalate=exc.escalate)
+
+
+def confirmation(confirm, action, owner, failed_node=None):
+    """Whether ``confirm`` (what an operator typed: ``-e confirm=<node>``)
+    confirms this failover: it must name the node the failover moves away
+    from (``failed_node``, else the owner), the node the operator vouches is
+    off, as ``vigil.ha.fence`` wants the fenced node's name. None: not
+    confirmed. Anything else raises ValueError naming the field."""
+    if confirm is None or confirm == "":
+        return False
+    if action != FAILOVER:
+        raise ValueError("confirm: only a failover is confirmed, not %s" % action)
+    failed = failed_node or owner
+    if failed is None:
+        return False  # nobody holds it: the plan refuses (not_in_service)
+    if str(confirm) != failed:
+        raise ValueError("confirm: give the name of the node the failover moves away from, which you vouch no "
+                         "longer serves (-e confirm=%s), not %r; nothing was done" % (failed, confirm))
+    return True
 
 
 def _names(items):
@@ -257,7 +279,7 @@ class _Planner(object):
 
     def __init__(self, hierarchy, action, owner, generation, states, node_health, vcenter_reachable, target,
                  resource, failed_node, expected_generation, failovers_used, recoveries_used, confirmed,
-                 maintenance):
+                 maintenance, force=False):
         self.h = hierarchy
         self.name = hierarchy.name
         self.action = action
@@ -274,6 +296,7 @@ class _Planner(object):
         self.recoveries_used = recoveries_used or {}
         self.confirmed = confirmed
         self.maintenance = maintenance
+        self.force = force
         self.nodes = dict((n.name, n) for n in hierarchy.nodes)
         self.resources = set(r.name for r in hierarchy.resources)
         self._check_input()
@@ -313,7 +336,10 @@ class _Planner(object):
     # -- observations --------------------------------------------------------
 
     def health(self, node):
-        return self.health_of.get(node, NODE_OK)
+        health = self.health_of.get(node, NODE_OK)
+        if health == NODE_OK and self.nodes[node].maintenance:
+            return NODE_MAINTENANCE  # the node's flag (inventory): it takes nothing new
+        return health
 
     def state(self, node, res):
         return self.states.get(node, {}).get(res, UNKNOWN)
@@ -322,7 +348,8 @@ class _Planner(object):
         """Why ``node`` cannot be fenced now, or None."""
         if needs_method and not self.nodes[node].fenceable:
             return "fencing.method is none"
-        if not self.vcenter:
+        # A fence agent (BMC) needs no vCenter; a power-off through vCenter does.
+        if not self.vcenter and (not needs_method or self.nodes[node].fence_needs_vcenter):
             return "vCenter is unreachable"
         return None
 
@@ -451,6 +478,9 @@ class _Planner(object):
     def plan(self):
         if self.maintenance:
             raise Refused("maintenance", "hierarchy '%s' is in maintenance: nothing is planned" % self.name)
+        if self.h.maintenance and not self.force:
+            raise Refused("maintenance", "hierarchy '%s' is in maintenance (its maintenance flag is set): nothing is "
+                          "planned; to act anyway, run again with -e force=true" % self.name)
         if self.expected is not None and self.expected != self.generation:
             code = "stale" if self.expected < self.generation else "generation_mismatch"
             raise Refused(code, "hierarchy '%s': expected generation %d, but it is at %d"
@@ -555,7 +585,8 @@ class _Planner(object):
         policy = self.h.policy
         if policy["confirm_failover"] and not self.confirmed:
             raise Refused("needs_confirmation", "hierarchy '%s': policy.confirm_failover is set: confirm the "
-                          "failover from %s to %s" % (self.name, failed, dest))
+                          "failover from %s to %s (-e confirm=%s, once %s is known to serve nothing)"
+                          % (self.name, failed, dest, failed, failed))
         limit = policy["failover"]
         if not self.confirmed and self.failovers_used >= limit["max"]:
             if limit["max"] == 0:
@@ -564,7 +595,7 @@ class _Planner(object):
                 used = "%d of %d automatic failovers used within %ss" % (
                     self.failovers_used, limit["max"], limit["window"])
             raise Refused("failover_budget_exhausted", "hierarchy '%s': %s: an operator must confirm the failover "
-                          "from %s to %s" % (self.name, used, failed, dest))
+                          "from %s to %s (-e confirm=%s)" % (self.name, used, failed, dest, failed))
         return plan
 
     def plan_recover(self):

@@ -34,8 +34,10 @@ a second custom attribute definition of the same name atomically; so:
    folder naming hierarchy, owners, generations and reason.
 
 A claim without a value means a write is under way or died between steps 2
-and 4; until an administrator removes that custom attribute every write is
-refused (it is never guessed away).
+and 4; every write is refused until it is gone (a write never guesses it
+away). state_repair.py, run by an operator (vigil.ha.repair_state), removes
+it once it has stayed without a value long enough, and rolls forward a
+claim whose value never reached step 5.
 """
 
 from __future__ import annotations
@@ -303,8 +305,8 @@ class StateStore(object):
         if current["pending"] and current["generation"] == expected and not raced:
             raise TransitionPendingError(
                 "hierarchy %s: a transition from generation %d is under way or was interrupted (custom attribute %s "
-                "has no value); nothing written. If no other run is active, remove that custom attribute in vCenter"
-                % (hierarchy, current["generation"], current["pending"]["field"]),
+                "has no value); nothing written. If no run is active, repair it: vigil.ha.repair_state -e hierarchy=%s"
+                % (hierarchy, current["generation"], current["pending"]["field"], hierarchy),
                 current=public(current), stale=True, field=current["pending"]["field"])
         if current["generation"] != expected:
             raise StaleGenerationError(

@@ -24,11 +24,15 @@ import ipaddress
 import re
 
 from .hierarchy import GUEST, HOST, Cluster, find_cycles
+from .fence_agents import AGENT_RE, OPTION_RE, RESERVED_OPTIONS
+from .fence_agents import DEFAULT_TIMEOUT as DEFAULT_AGENT_TIMEOUT
+from .fence_agents import MAX_TIMEOUT as MAX_AGENT_TIMEOUT
+from .fence_levels import AGENT, MAX_DELAY, METHODS, NONE, VCENTER
 from .kinds import CHECK_KINDS, KINDS, defaults
 from .resource_args import check_errors, params_errors
 
 MODES = (GUEST, HOST)
-FENCING_METHODS = ("vcenter_poweroff", "none")
+FENCING_METHODS = METHODS
 SWITCHBACK = ("manual", "automatic")
 
 NODE_KEYS = ("mode", "vm", "physical", "esxi", "fencing", "check", "maintenance")
@@ -45,6 +49,7 @@ POLICY = {
 }
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -196,6 +201,10 @@ def _param_values(errs, where, prefix, kind, params):
             errs.add(where, field, "must be an http:// or https:// URL, not %r" % value)
         elif kind == "ip" and key == "address" and _ip(value) is None:
             errs.add(where, field, "not an IP address (such as 10.99.0.100/24): %r" % value)
+        elif kind == "ip" and key == "address" and _ip(value).version != 4:
+            # The ip kit announces a move with gratuitous ARP (arping), which IPv6 has not.
+            errs.add(where, field, "IPv6 virtual IPs are not supported (the ip kit announces moves with "
+                     "ARP, IPv4 only): %r" % value)
     if kind == "vm":
         _vm_identity(errs, where, prefix, params)
 
@@ -252,22 +261,111 @@ def _node(errs, name, raw):
         elif not esxi.strip():
             errs.add(where, "esxi", "must not be empty")
 
-    default_method = "vcenter_poweroff" if mode == GUEST and not physical else "none"
-    fencing = _mapping(errs, where, "fencing", raw.get("fencing"), ("method",))
-    method = (fencing or {}).get("method")
-    if method is None:
-        method = default_method
-    elif not _choice(errs, where, "fencing.method", method, FENCING_METHODS):
-        method = default_method
-    elif method == "vcenter_poweroff" and mode == GUEST and physical:
-        errs.add(where, "fencing.method", "vcenter_poweroff needs a VM, and this node is physical")
+    fencing = _fencing(errs, where, raw.get("fencing"), mode, physical)
 
     check = _timing(errs, where, "check", raw.get("check"), NODE_CHECK)
     maintenance = _flag(errs, where, "maintenance", raw.get("maintenance"))
     if mode is None:
         return None
     return {"mode": mode, "vm": vm, "physical": bool(physical) if mode == GUEST else False, "esxi": esxi,
-            "fencing": {"method": method}, "check": check, "maintenance": maintenance}
+            "fencing": fencing, "check": check, "maintenance": maintenance}
+
+
+def _fencing(errs, where, raw, mode, physical):
+    """``{"method", "levels", "delay"}``: ``method`` one method (the first
+    level's), or ``levels``, tried in order; ``method`` is kept as the
+    first level's so that one-method configurations read as before."""
+    default_method = VCENTER if mode == GUEST and not physical else NONE
+    fencing = _mapping(errs, where, "fencing", raw, ("method", "levels", "delay")) or {}
+    raw_levels = fencing.get("levels")
+    if fencing.get("method") is not None and isinstance(raw_levels, list) and raw_levels and (
+            not isinstance(raw_levels[0], dict) or raw_levels[0].get("method") != fencing["method"]):
+        # Both are kept in the normalised form (method = the first level's), which validates again.
+        errs.add(where, "fencing", "give method (one) or levels (several, in order), not both")
+    if raw_levels is None:
+        raw_levels = [{"method": fencing["method"] if fencing.get("method") is not None else default_method}]
+    elif not _typed(errs, where, "fencing.levels", raw_levels, "list"):
+        raw_levels = []
+    elif not raw_levels:
+        errs.add(where, "fencing.levels", "must list at least one method (or give method: none)")
+    levels = []
+    for i, level in enumerate(raw_levels):
+        field = "fencing" if fencing.get("levels") is None else "fencing.levels[%d]" % i
+        levels.append(_fence_level(errs, where, field, level, mode, physical, default_method))
+    levels = [lv for lv in levels if lv is not None]
+    if any(lv["method"] == NONE for lv in levels) and len(levels) > 1:
+        errs.add(where, "fencing.levels", "method none cannot be one level among others")
+    delay = fencing.get("delay", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= MAX_DELAY:
+        errs.add(where, "fencing.delay", "must be 0 to %d seconds, not %r" % (MAX_DELAY, delay))
+        delay = 0
+    levels = levels or [{"method": default_method}]
+    return {"method": levels[0]["method"], "levels": levels, "delay": delay}
+
+
+def _fence_level(errs, where, field, raw, mode, physical, default_method):
+    """One fencing level, normalised; the password itself is never kept
+    (the fence step reads it from the inventory; ``password_set`` says it
+    is there)."""
+    if not _typed(errs, where, field, raw, "mapping"):
+        return None
+    method = raw.get("method")
+    # password_set: the normalised form's trace of a password (validated again by the plan module).
+    known = (("method", "agent", "options", "password", "password_env", "password_set", "timeout")
+             if method == AGENT else ("method",))
+    _unknown(errs, where, raw, known, prefix=field + ".")
+    if method is None:
+        errs.add(where, field + ".method", "required (one of %s)" % ", ".join(FENCING_METHODS))
+        return None
+    if not _choice(errs, where, field + ".method", method, FENCING_METHODS):
+        return None
+    if method == VCENTER and mode == GUEST and physical:
+        errs.add(where, field + ".method", "vcenter_poweroff needs a VM, and this node is physical")
+    if method != AGENT:
+        return {"method": method}
+    agent = raw.get("agent")
+    if agent is None:
+        errs.add(where, field + ".agent", "required for fence_agent (the fence agent's name, such as fence_ipmilan)")
+    elif not _typed(errs, where, field + ".agent", agent, "str") or not AGENT_RE.match(agent):
+        if isinstance(agent, str):
+            errs.add(where, field + ".agent", "must be a fence agent's name (fence_ipmilan, fence_redfish, ...), "
+                     "not %r" % agent)
+        agent = None
+    options = raw.get("options")
+    if options is None:
+        errs.add(where, field + ".options", "required: the agent's options (ip, username, ...)")
+        options = {}
+    elif not _typed(errs, where, field + ".options", options, "mapping"):
+        options = {}
+    clean = {}
+    for key, value in options.items():
+        at = "%s.options.%s" % (field, key)
+        if not isinstance(key, str) or not OPTION_RE.match(key):
+            errs.add(where, at, "not an agent option name (lower case, digits, _)")
+        elif key in RESERVED_OPTIONS:
+            errs.add(where, at, "set by vigil.ha or a secret: give the password as %s.password (vault) or "
+                     "%s.password_env" % (field, field) if "pass" in key else "set by vigil.ha, not an option")
+        elif isinstance(value, bool) or not isinstance(value, (str, int)):
+            errs.add(where, at, "must be a string or an integer, not %r" % (value,))
+        elif "\n" in str(value):
+            errs.add(where, at, "must be one line")
+        else:
+            clean[key] = value
+    if agent and not (set(clean) & {"ip", "ipaddr", "plug", "port"}):
+        errs.add(where, field + ".options", "needs the address of the management controller (ip)")
+    password, password_env = raw.get("password"), raw.get("password_env")
+    if password is not None and password_env is not None:
+        errs.add(where, field + ".password", "give password or password_env, not both")
+    if password is not None and not isinstance(password, str):
+        errs.add(where, field + ".password", "must be a string (from a vault)")
+    if password_env is not None and not (isinstance(password_env, str) and ENV_RE.match(password_env)):
+        errs.add(where, field + ".password_env", "must name an environment variable, not %r" % (password_env,))
+    timeout = raw.get("timeout", DEFAULT_AGENT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_AGENT_TIMEOUT:
+        errs.add(where, field + ".timeout", "must be 1 to %d seconds, not %r" % (MAX_AGENT_TIMEOUT, timeout))
+        timeout = DEFAULT_AGENT_TIMEOUT
+    return {"method": AGENT, "agent": agent, "options": clean, "timeout": timeout,
+            "password_env": password_env, "password_set": password is not None or raw.get("password_set") is True}
 
 
 def _node_vm(errs, where, raw):
@@ -317,6 +415,14 @@ def _nodes(errs, raw_nodes):
             else:
                 esxi[node["esxi"]] = name
     return out
+
+
+def _agents_installed(errs, nodes, agents):
+    for name, node in sorted(nodes.items()):
+        for i, level in enumerate(node["fencing"]["levels"]):
+            if level.get("agent") and level["agent"] not in agents:
+                errs.add("node '%s'" % name, "fencing.levels[%d].agent" % i,
+                         "%s is not installed on the controller (Debian/RHEL package fence-agents)" % level["agent"])
 
 
 # -- hierarchies -------------------------------------------------------------
@@ -428,6 +534,10 @@ def _resource(errs, where, i, raw, names, mode):
         errs.extend(params_errors(kind, params, at))
         if isinstance(params, dict):
             _param_values(errs, at, "params.", kind, params)
+            if kind == "vm" and params.get("moref") is not None and params.get("uuid") is None:
+                # A failover registers the VM again on another host: a new MoRef, the same UUID.
+                errs.add(at, "params.moref", "a vm resource is named by params.uuid (its BIOS UUID, config.uuid), "
+                         "not by MoRef: a failover registers the VM again, which gives it a new MoRef")
     params = defaults(kind, params) if kind is not None and isinstance(params, dict) else {}
 
     depends_on = raw.get("depends_on")
@@ -546,15 +656,50 @@ def _claims(errs, hierarchies):
                     _same_vm(errs, owners, key, r["params"].get(key), where, "params." + key, where)
 
 
-def validate(nodes, hierarchies):
+def hierarchies_of_hosts(per_host):
+    """``(hierarchies, where)``: the one ``vigil_ha_hierarchies`` the hosts of the cluster group see.
+
+    ``per_host`` maps each host of the group to the ``vigil_ha_hierarchies``
+    Ansible gives it (None where it is not defined), so that a definition on
+    the group, on a child group or in host vars is found wherever it is.
+    Hosts that define it must agree; ``where`` says which hosts define it.
+    Raises ConfigError when they differ.
+    """
+    defined = [(h, v) for h, v in (per_host or {}).items() if v is not None]
+    if not defined:
+        return [], "no host of the cluster group defines vigil_ha_hierarchies"
+    variants = []
+    for host, value in defined:
+        for variant in variants:
+            if variant[0] == value:
+                variant[1].append(host)
+                break
+        else:
+            variants.append((value, [host]))
+    if len(variants) > 1:
+        raise ConfigError(["vigil_ha_hierarchies: the hosts of the cluster group see %d different definitions (%s): "
+                           "define it once, on the cluster group" % (
+                               len(variants), "; ".join("one on %s" % ", ".join(hosts) for dummy, hosts in variants))])
+    hosts = variants[0][1]
+    missing = [h for h in per_host if per_host[h] is None]
+    where = "vigil_ha_hierarchies of %s" % ("every host of the cluster group" if not missing else
+                                            "%s (not defined on %s)" % (", ".join(hosts), ", ".join(missing)))
+    return variants[0][0], where
+
+
+def validate(nodes, hierarchies, agents=None):
     """The configuration with defaults filled in: ``{"nodes": {...}, "hierarchies": [...]}``.
 
     ``nodes`` maps every inventory host of the cluster group to its
     ``vigil_ha_node`` (None when it has none); ``hierarchies`` is
-    ``vigil_ha_hierarchies``. Raises ConfigError listing every error.
+    ``vigil_ha_hierarchies``. ``agents``: the fence agents installed where
+    fencing runs (the controller); when given, a level naming another is
+    refused. Raises ConfigError listing every error.
     """
     errs = _Errors()
     good_nodes = _nodes(errs, nodes)
+    if agents is not None:
+        _agents_installed(errs, good_nodes, agents)
     group = set(nodes) if isinstance(nodes, dict) else set()
     out = []
     if hierarchies is None:

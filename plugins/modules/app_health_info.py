@@ -15,7 +15,9 @@ description:
     is started, stopped or changed.
   - Meant to be given the resources of the hierarchies the node may hold, as
     the watcher and the status playbook do. Resources of kind C(vm) are
-    checked on the controller by M(vigil.ha.vm_resource) and are reported here as V(unknown).
+    checked on the controller by M(vigil.ha.vm_resource) and are reported here as V(unknown),
+    unless they carry a C(check.tcp) or C(check.http); then that endpoint alone is checked
+    from where this module runs (host mode playbooks run it on the controller).
 author:
   - vigil.ha developers (@vigil-ha)
 options:
@@ -80,7 +82,7 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
+from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import attached_check, run_action
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import STATES, UNKNOWN, KitError
 from ansible_collections.vigil.ha.plugins.module_utils.resource_args import resource_errors
 
@@ -88,7 +90,11 @@ from ansible_collections.vigil.ha.plugins.module_utils.resource_args import reso
 def check_one(resource):
     entry = dict((k, resource[k]) for k in ("hierarchy", "name", "kind") if k in resource)
     if resource.get("kind") == "vm":
-        return dict(entry, state=UNKNOWN, reasons=["vm resources are checked on the controller (vigil.ha.vm_resource)"])
+        endpoint = attached_check(resource)
+        if endpoint is None:
+            return dict(entry, state=UNKNOWN, reasons=["vm resources are checked on the controller (vigil.ha.vm_resource)"])
+        # Only what the VM serves (its check.tcp/check.http); vCenter says how the VM itself is.
+        resource = dict(entry, kind=endpoint[0], params=endpoint[1])
     errors = resource_errors(resource)
     if errors:
         return dict(entry, state=UNKNOWN, reasons=errors)

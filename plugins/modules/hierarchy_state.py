@@ -27,6 +27,9 @@ description:
   - See C(docs/state.md) for the protocol, and for the custom attribute
     C(vigil.ha.transition.<hierarchy>.from.<N>) that exists while a write is
     under way.
+  - V(repair) inspects and repairs a state that a run left half written (the
+    playbook C(vigil.ha.repair_state) runs it under the hierarchy's lock with
+    what the nodes run); see O(action).
 author:
   - vigil.ha developers (@vigil-ha)
 options:
@@ -40,8 +43,18 @@ options:
       - V(alert) posts an event in vCenter that asks for an operator (for
         example when a node must be fenced and cannot be), with O(reason);
         the state is not touched.
+      - V(repair) inspects the state a dead run may have left half written and
+        repairs it. A claim without a value that stays so for O(claim_min_age)
+        seconds is removed; a claim holding a newer state than the attribute is
+        rolled forward (under a claim of its own, like a write); claims left over
+        from older generations are removed. It refuses, changing nothing, when
+        the claim changes while watched (a run is writing), when O(states) shows
+        the hierarchy in service on two nodes or on another node than the state
+        names (an operator settles that first), and without O(confirm). Every
+        repair is posted to vCenter's event log. Run it under
+        M(vigil.ha.hierarchy_lock), so that no run of this controller is writing.
     type: str
-    choices: [get, set, alert]
+    choices: [get, set, alert, repair]
     default: get
   owner:
     description:
@@ -61,7 +74,33 @@ options:
     description:
       - With O(action=set), why, for the event posted in vCenter (at most 400 characters kept).
       - With O(action=alert), what the operator must do; required.
+      - With O(action=repair), why, for the event posted in vCenter.
     type: str
+  confirm:
+    description:
+      - With O(action=repair), the name of the hierarchy, vouching that it is
+        to be repaired. Without it nothing is changed and the task fails saying
+        what would be done (check mode needs no confirmation).
+    type: str
+  claim_min_age:
+    description:
+      - With O(action=repair), how long (seconds, 0 to 3600) a claim without a
+        value is watched before it is taken for the claim of a dead run. A live
+        run gives its claim a value one call to vCenter after making it.
+    type: int
+    default: 30
+  states:
+    description:
+      - With O(action=repair), what each node runs (node to resource to state),
+        as C(vigil_ha_observed.states) of the playbooks' C(tasks/observe.yml).
+    type: dict
+    default: {}
+  node_health:
+    description:
+      - With O(action=repair), each node's health, as C(vigil_ha_observed.node_health);
+        nodes whose state is not known are reported.
+    type: dict
+    default: {}
   fail_on_stale:
     description:
       - Fail the task when the write is refused as stale. With V(false) the
@@ -79,10 +118,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads and says whether the write would happen or be refused as stale; writes nothing, posts no event.
+    details: >-
+      Reads and says whether the write would happen or be refused as stale, or what a repair
+      would do; writes nothing, posts no event.
   diff_mode:
     support: full
-    details: Owner and generation before and after a write.
+    details: Owner and generation before and after a write; the custom attributes before and after a repair.
   platform:
     platforms: all
 notes:
@@ -121,6 +162,15 @@ EXAMPLES = r"""
 - name: Stop when stale
   ansible.builtin.meta: end_play
   when: moved.stale
+
+- name: Repair the state a dead run left half written (see the playbook vigil.ha.repair_state)
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+    action: repair
+    confirm: app1
+    states: "{{ vigil_ha_observed.states }}"
+    node_health: "{{ vigil_ha_observed.node_health }}"
+    reason: "run killed while recording a move"
 
 - name: Ask for an operator in vCenter's event log
   vigil.ha.hierarchy_state:
@@ -173,14 +223,47 @@ events:
   type: list
   elements: dict
   sample: [{key: 52, time: "2026-01-02T03:04:05+00:00", user: admin, message: "vigil.ha hierarchy app1: ..."}]
+found:
+  description:
+    - With O(action=repair), what vCenter holds - C(attribute) (field, key, value), C(claims)
+      (field, key, from, value), C(state) (owner, generation, since, source, pending) and C(corrupt).
+  returned: with O(action=repair)
+  type: dict
+todo:
+  description: With O(action=repair), what is done (or would be), in order - C(op) (V(remove) or V(roll_forward)), C(field), C(why).
+  returned: with O(action=repair)
+  type: list
+  elements: dict
+  sample: [{op: remove, field: vigil.ha.transition.app1.from.6, key: 612, why: "no value for at least 30s: ..."}]
+refused:
+  description: With O(action=repair), whether the repair was refused (nothing changed); RV(code) says why.
+  returned: with O(action=repair)
+  type: bool
+code:
+  description:
+    - With O(action=repair) when refused - V(corrupt), V(busy), V(in_service_twice), V(owner_mismatch) or
+      V(needs_confirmation).
+  returned: with O(action=repair)
+  type: str
+holders:
+  description: With O(action=repair), the nodes where a resource of the hierarchy is in service, per O(states).
+  returned: with O(action=repair)
+  type: list
+  elements: str
+lines:
+  description: With O(action=repair), what was found and what is done, for people.
+  returned: with O(action=repair)
+  type: list
+  elements: str
 diff:
-  description: Owner and generation before and after.
-  returned: with O(action=set) in diff mode
+  description: Owner and generation before and after; with O(action=repair) the hierarchy's custom attributes.
+  returned: with O(action=set) or O(action=repair) in diff mode
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vigil.ha.plugins.module_utils.state_repair import MAX_MIN_AGE, lines, repair
 from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
     StaleGenerationError,
     StateError,
@@ -196,17 +279,48 @@ def _state(state):
     return dict((k, state.get(k)) for k in ("owner", "generation", "since"))
 
 
+def _attributes(found):
+    values = dict((c["field"], c["value"]) for c in found["claims"])
+    if found["attribute"]:
+        values[found["attribute"]["field"]] = found["attribute"]["value"]
+    return values
+
+
+def _repair(module, ann):
+    p = module.params
+    done = repair(ann, p["hierarchy"], p["claim_min_age"], states=p["states"], node_health=p["node_health"],
+                  confirm=p["confirm"], reason=p["reason"], check_mode=module.check_mode)
+    for warning in done["warnings"]:
+        module.warn(warning)
+    result = dict((k, done[k]) for k in ("found", "todo", "refused", "code", "holders", "problems", "event"))
+    result.update(changed=done["changed"], lines=lines(done), msg=done["reason"], failed=done["refused"])
+    result.update(dict((k, (done["found"]["state"] or {}).get(k)) for k in ("owner", "generation", "since")))
+    if module._diff and done["changed"]:
+        after = _attributes(done["found"])
+        for todo in done["todo"]:
+            if todo["op"] == "remove":
+                after.pop(todo["field"], None)
+            else:
+                after[todo["field"]] = todo["value"]
+        result["diff"] = {"before": _attributes(done["found"]), "after": after}
+    return result
+
+
 def main():
     spec = vcenter_argument_spec()
     spec.update(
         hierarchy=dict(type="str", required=True),
-        action=dict(type="str", choices=["get", "set", "alert"], default="get"),
+        action=dict(type="str", choices=["get", "set", "alert", "repair"], default="get"),
         owner=dict(type="str"),
         generation=dict(type="int"),
         expected_generation=dict(type="int"),
         reason=dict(type="str"),
         fail_on_stale=dict(type="bool", default=True),
         events=dict(type="int", default=0),
+        confirm=dict(type="str"),
+        claim_min_age=dict(type="int", default=30),
+        states=dict(type="dict", default={}),
+        node_health=dict(type="dict", default={}),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("action", "set", ("owner", "generation", "expected_generation")),
@@ -221,6 +335,9 @@ def main():
         module.fail_json(**dict(out, **exc.to_dict()))
     if not 0 <= p["events"] <= MAX_EVENTS:
         module.fail_json(msg="events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events", **out)
+    if not 0 <= p["claim_min_age"] <= MAX_MIN_AGE:
+        module.fail_json(msg="claim_min_age: must be 0 to %d seconds, not %d" % (MAX_MIN_AGE, p["claim_min_age"]),
+                         field="claim_min_age", **out)
 
     def act(client):
         result = dict(out)
@@ -228,6 +345,8 @@ def main():
         if p["action"] == "alert":
             done = store.alert(p["hierarchy"], p["reason"], check_mode=module.check_mode)
             result.update(changed=done["changed"], event=done["event"], msg=done["msg"])
+        elif p["action"] == "repair":
+            result.update(_repair(module, store.ann))
         elif p["action"] == "get":
             state = store.read(p["hierarchy"])
             result.update(_state(state), pending=state["pending"] and dict(

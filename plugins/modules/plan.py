@@ -83,10 +83,30 @@ options:
     description: An operator confirmed the failover.
     type: bool
     default: false
+  confirm:
+    description:
+      - What an operator typed to confirm a failover, C(-e confirm=<node>),
+        the name of the node the failover moves away from (O(failed_node),
+        else the owner), which the operator vouches no longer serves; the
+        same spelling as the C(vigil.ha.fence) playbook's.
+      - Another value (C(true), another node) is refused, naming the node to
+        give; nothing is planned.
+    type: str
+    version_added: 0.2.0
   maintenance:
-    description: The hierarchy is in maintenance; every action is refused.
+    description:
+      - The hierarchy is in maintenance; every action is refused.
+      - The hierarchy's own C(maintenance) flag refuses too, unless O(force).
     type: bool
     default: false
+  force:
+    description:
+      - Plan although the hierarchy's C(maintenance) flag is set (an
+        operator's hand run, C(-e force=true)).
+      - A node whose C(maintenance) flag is set is never chosen, forced or not.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -149,7 +169,7 @@ lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
-from ansible_collections.vigil.ha.plugins.module_utils.plan import make_plan
+from ansible_collections.vigil.ha.plugins.module_utils.plan import confirmation, make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, load
 
 ARGUMENT_SPEC = dict(
@@ -169,7 +189,9 @@ ARGUMENT_SPEC = dict(
     failovers_used=dict(type="int", default=0),
     recoveries_used=dict(type="dict", default={}),
     confirmed=dict(type="bool", default=False),
+    confirm=dict(type="str"),
     maintenance=dict(type="bool", default=False),
+    force=dict(type="bool", default=False),
 )
 
 
@@ -183,12 +205,13 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
     hierarchy = cluster.hierarchy(p["hierarchy"])
     try:
+        confirmed = p["confirmed"] or confirmation(p["confirm"], p["action"], p["owner"], p["failed_node"])
         plan = make_plan(
             hierarchy, p["action"], owner=p["owner"], generation=p["generation"], states=p["states"],
             node_health=p["node_health"], vcenter_reachable=p["vcenter_reachable"], target=p["target"],
             resource=p["resource"], failed_node=p["failed_node"], expected_generation=p["expected_generation"],
-            failovers_used=p["failovers_used"], recoveries_used=p["recoveries_used"], confirmed=p["confirmed"],
-            maintenance=p["maintenance"])
+            failovers_used=p["failovers_used"], recoveries_used=p["recoveries_used"], confirmed=confirmed,
+            maintenance=p["maintenance"], force=p["force"])
     except ValueError as exc:
         raise ModuleFailure(str(exc))
     return dict(changed=False, plan=plan.to_dict(), lines=plan.describe(reasons=True).splitlines())

@@ -14,7 +14,7 @@ description:
     (each node's C(vigil_ha_node) host var, the group's
     C(vigil_ha_hierarchies)), and returns it with every default filled in.
   - Refuses unknown keys and kinds, wrong types, missing parameters, missing or
-    cyclic dependencies, duplicate names, nodes and priorities, nodes outside
+    cyclic dependencies, fence agents not installed on the controller, duplicate names, nodes and priorities, nodes outside
     the group, a virtual IP or VM claimed twice, automatic failover onto a
     node that cannot be fenced, contradictory timing and resources on nodes
     of the wrong mode. Every error is reported at once, each naming the
@@ -33,10 +33,21 @@ options:
     type: dict
     required: true
   hierarchies:
-    description: The group's C(vigil_ha_hierarchies).
+    description:
+      - The group's C(vigil_ha_hierarchies).
+      - Mutually exclusive with O(hierarchies_by_host).
     type: list
     elements: raw
-    default: []
+  hierarchies_by_host:
+    description:
+      - Each host of the cluster group mapped to the C(vigil_ha_hierarchies)
+        it sees (null where it is not defined), so that a definition on the
+        group, a child group or host vars is found wherever it is.
+      - The hosts that define it must see the same list; different lists are
+        refused, naming the hosts.
+      - Mutually exclusive with O(hierarchies).
+    type: dict
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -114,6 +125,11 @@ hierarchies:
           params: {address: 10.99.0.100/24, interface: eth0, arp_count: 3}
           depends_on: []
           check: {interval: 10, timeout: 5}
+hierarchies_from:
+  description: Where the hierarchies were found (which hosts define C(vigil_ha_hierarchies)).
+  returned: success
+  type: str
+  sample: vigil_ha_hierarchies of every host of the cluster group
 start_order:
   description:
     - Resource names of each hierarchy in start order (every resource after
@@ -132,18 +148,28 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import installed_agents
 from ansible_collections.vigil.ha.plugins.module_utils.hierarchy import Cluster
-from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
+from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, hierarchies_of_hosts, validate
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="dict", required=True),
-    hierarchies=dict(type="list", elements="raw", default=[]),
+    hierarchies=dict(type="list", elements="raw"),
+    hierarchies_by_host=dict(type="dict"),
 )
 
 
 def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    if p.get("hierarchies") is not None and p.get("hierarchies_by_host") is not None:
+        # Checked here, not by the spec, so that the in-process action refuses it too.
+        raise ModuleFailure("parameters are mutually exclusive: hierarchies|hierarchies_by_host")
     try:
-        config = validate(p["nodes"], p["hierarchies"])
+        if p.get("hierarchies_by_host") is not None:
+            hierarchies, where = hierarchies_of_hosts(p["hierarchies_by_host"])
+        else:
+            hierarchies, where = p.get("hierarchies") or [], "the hierarchies given"
+        # Fencing runs here, on the controller: its fence agents are the ones that count.
+        config = validate(p["nodes"], hierarchies, agents=installed_agents())
     except ConfigError as exc:
         raise ModuleFailure(
             "cluster configuration refused (%d error%s): %s" % (
@@ -151,7 +177,8 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
             errors=exc.errors)
     cluster = Cluster.from_config(config)
     start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
-    return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order)
+    return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order,
+                hierarchies_from=where)
 
 
 def main():

@@ -22,8 +22,8 @@ from lab import LAB, REPO, nodes
 MUTATIONS = [
     ("start before the fence is confirmed (the fence task ignores errors)",
      "playbooks/tasks/step_fence.yml",
-     "    name: \"{{ vigil_ha_step.node }}\"\n  vars:",
-     "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  vars:",
+     "    name: \"{{ vigil_ha_step.node }}\"\n  # fence_timeout",
+     "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  # fence_timeout",
      ["host_not_responding", "esxi_host_isolated"]),
 ]
 

@@ -4,14 +4,15 @@ Usage:
   labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P] [--[no-]nodes]
   labctl.py stop [--name NAME | --all]
   labctl.py status [--name NAME]
-  labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash
+  labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash, fault bmc/esxi-01.lab/unreachable
   labctl.py vars [--name NAME]                          path of the Ansible vars file
 
 Everything lives under .lab/<name>/ in the repository (or $VIGIL_LAB_DIR):
 the PKI, the password, the simulator's log, its pid and readiness file.
 With --nodes (the default for the lab called "default" only) the named VMs
 are also real hosts: network namespaces with sshd that follow their VM's
-power state (nodes.py, files in .lab/nodes/).
+power state (nodes.py, files in .lab/nodes/). Each ESXi host gets an IPMI
+BMC on loopback (bmc.py, run with the virtualenv's Python, which has pyghmi).
 Standard library only, so it runs before the virtualenv exists.
 """
 import argparse
@@ -27,6 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import bmc
 import nodes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +38,7 @@ GO_SRC = os.path.join(HERE, "vcsim")
 BINARY = os.path.join(LAB_ROOT, "bin", "vigil-vcsim")
 GOPATH = "/usr/share/gocode"
 USERNAME = "administrator@vsphere.local"
+VENV_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 
 
 def run(cmd, **kw):
@@ -131,6 +134,10 @@ def write_vars(name, state):
         "lab_vms": state["vms"],
         "lab_fillers": state["fillers"],
     }
+    bmcs = bmc_state(name)
+    if bmcs:
+        # {host: {address, port, username, password}}, for fence_ipmilan and ipmitool.
+        lines["lab_bmcs"] = bmcs["bmcs"]
     if state["fillers"] >= 2 and len(state["hosts"]) >= 2:
         lines["lab_host_cluster_inventory"] = write_host_cluster_inventory(name, state)
     config = nodes.load_config() if nodes.owner() == name else None
@@ -217,6 +224,54 @@ def write_host_cluster_inventory(name, state):
     return write_inventory(name, "cluster-host.yml", "the lab's host-mode vigil.ha cluster", inventory)
 
 
+def bmc_state(name):
+    """bmc.json of the lab's running BMC process, or None."""
+    data = bmc.read_json(bmc.path(name, "bmc.json"), {})
+    return data if data.get("pid") and alive(data["pid"]) else None
+
+
+def stop_bmcs(name):
+    data = bmc_state(name)
+    if data:
+        os.kill(data["pid"], signal.SIGTERM)
+        for dummy in range(50):
+            if not alive(data["pid"]):
+                break
+            time.sleep(0.1)
+
+
+def start_bmcs(name, state, timeout=30):
+    """The lab's BMCs (bmc.py), restarted when the simulator is a new one."""
+    data = bmc_state(name)
+    if data and data.get("control") == state["control"]:
+        return 0
+    stop_bmcs(name)
+    try:
+        urllib.request.urlopen(state["control"] + "/hosts", timeout=10).close()
+    except urllib.error.HTTPError:
+        sys.stderr.write("lab %s: no BMCs: its simulator predates them (labctl.py stop, then start)\n" % name)
+        return 0
+    if not os.path.exists(VENV_PYTHON):
+        sys.stderr.write("lab %s: no BMCs yet: the virtualenv (tools/setup.sh) brings pyghmi\n" % name)
+        return 0
+    faults = bmc.path(name, "bmc-faults.json")
+    if os.path.exists(faults):  # a new simulator starts without faults; so do its BMCs
+        os.remove(faults)
+    log = open(os.path.join(lab_dir(name), "bmc.log"), "ab")
+    proc = subprocess.Popen([VENV_PYTHON, os.path.join(HERE, "bmc.py"), "serve", "--name", name],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        data = bmc_state(name)
+        if data and data["pid"] == proc.pid:
+            return 0
+        time.sleep(0.1)
+    if proc.poll() is None:
+        proc.kill()
+    sys.stderr.write("lab %s: the BMCs did not start; see %s\n" % (name, os.path.join(lab_dir(name), "bmc.log")))
+    return 1
+
+
 def start_nodes(name, with_nodes):
     """Set up (or reuse) the lab's nodes, or remove this lab's nodes."""
     try:
@@ -245,8 +300,9 @@ def start(args):
                 "nodes": bool(state.get("power_hook"))}
         if have == want:
             print("lab %s already running: %s" % (args.name, state["url"]))
+            rc = start_bmcs(args.name, state)
             write_vars(args.name, state)
-            return start_nodes(args.name, with_nodes)
+            return start_nodes(args.name, with_nodes) or rc
         stop_one(args.name)
     binary = build()
     certs = pki()
@@ -269,10 +325,11 @@ def start(args):
     while time.time() < deadline:
         state = read_state(args.name)
         if state:
+            rc = start_bmcs(args.name, state)
             path = write_vars(args.name, state)
             print("lab %s up: %s (%d hosts, %d VMs); vars in %s"
                   % (args.name, state["url"], len(state["hosts"]), len(state["vms"]) + state["fillers"], path))
-            return start_nodes(args.name, with_nodes)
+            return start_nodes(args.name, with_nodes) or rc
         if proc.poll() is not None:
             break
         time.sleep(0.2)
@@ -282,6 +339,7 @@ def start(args):
 
 
 def stop_one(name):
+    stop_bmcs(name)
     state = read_state(name)
     if state and alive(state["pid"]):
         os.kill(state["pid"], signal.SIGTERM)
@@ -333,12 +391,33 @@ def status(args):
     out = dict(state, control_status=control(args.name, "GET", "status"))
     if nodes.owner() == args.name:
         out["nodes"] = nodes.status()
+    bmcs = bmc_state(args.name)
+    faults = bmc.read_json(bmc.path(args.name, "bmc-faults.json"), {})
+    out["bmcs"] = dict((h, {"address": b["address"], "port": b["port"], "username": b["username"],
+                            "faults": faults.get(h, {})}) for h, b in bmcs["bmcs"].items()) if bmcs else "not running"
     print(json.dumps(out, indent=2))
     return 0
 
 
+def bmc_fault(name, parts, params):
+    """bmc/HOST/unreachable|slow|recover: a file the running BMCs read, no restart."""
+    state = running(name)
+    if not state:
+        raise SystemExit("lab %s is not running (labctl.py start)" % name)
+    if len(parts) != 3 or parts[1] not in state["hosts"]:
+        raise SystemExit("lab fault: bmc/HOST/%s with HOST one of %s" % ("|".join(bmc.FAULTS), ", ".join(state["hosts"])))
+    try:
+        return bmc.set_fault(name, parts[1], parts[2], params.get("seconds"))
+    except ValueError as e:
+        raise SystemExit("lab fault: %s" % e)
+
+
 def fault(args):
     params = dict(kv.split("=", 1) for kv in args.params)
+    parts = args.path.strip("/").split("/")
+    if parts[0] == "bmc":
+        print(json.dumps(bmc_fault(args.name, parts, params), indent=2))
+        return 0
     print(json.dumps(control(args.name, "POST", args.path, params), indent=2))
     return 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -24,16 +25,22 @@ class Rulebook(object):
     playbook and node check it started."""
 
     def __init__(self, tmp_path, name="rulebook", state_dir=None, maintenance=False,
-                 rulebook="vigil.ha.auto_failover", variables=None, environment=None, cluster=None):
+                 rulebook="vigil.ha.auto_failover", variables=None, environment=None, cluster=None, inventory=None):
         self.dir = tmp_path / name
-        inventory = self.dir / "inventory"
-        (inventory / "group_vars").mkdir(parents=True)
-        with open(cluster or os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
-            text = f.read()
-        cluster = json.loads(text[text.index("{"):])
-        if maintenance:
-            cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]["maintenance"] = True
-        (inventory / "cluster.yml").write_text(json.dumps(cluster))
+        if inventory is None:
+            inventory = self.dir / "inventory"
+            (inventory / "group_vars").mkdir(parents=True)
+            with open(cluster or os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
+                text = f.read()
+            cluster = json.loads(text[text.index("{"):])
+            if maintenance:
+                cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]["maintenance"] = True
+            (inventory / "cluster.yml").write_text(json.dumps(cluster))
+        else:  # an inventory directory of the caller's (user_side.user_inventory): localhost and vCenter added
+            inventory = pathlib.Path(inventory)
+            self.dir.mkdir(parents=True)
+            (inventory / "group_vars").mkdir(exist_ok=True)
+        self.inventory = str(inventory)
         # The playbooks run on localhost (inventory, local connection, this Python).
         (inventory / "localhost.yml").write_text(json.dumps({"all": {"hosts": {"localhost": {
             "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
@@ -50,7 +57,8 @@ class Rulebook(object):
                    VIGIL_HA_STATE_DIR=self.state, VIGIL_HA_LEDGER=self.ledger_path,
                    # Without -Xrs the JVM inside ansible-rulebook ends the process on
                    # SIGTERM at once: the source never logs out of vCenter.
-                   JAVA_TOOL_OPTIONS="-Xrs", **(environment or {}))
+                   JAVA_TOOL_OPTIONS="-Xrs")
+        env.update(environment or {})  # may replace any of the above (a user's ANSIBLE_CONFIG)
         self.log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [os.path.join(VENV_BIN, "ansible-rulebook"), "-r", rulebook, "-i", str(inventory),

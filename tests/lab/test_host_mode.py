@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import time
 import urllib.request
 
 import pytest
 import yaml
-from cluster_runs import LAB, playbook, where
+from cluster_runs import LAB, playbook, until, where
+
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
@@ -50,7 +54,8 @@ def erp(lab, control):
     yield where(out, "erp")[1]
     for host in HOSTS:
         control("hosts/%s/recover" % host)
-    control("vms/node1/poweron")  # node1 lives on esxi-01.lab too
+    for node in ("node1", "node2", "node3"):  # the guest nodes live on these hosts too
+        control("vms/%s/poweron" % node)
     for name in VMS.values():  # the lab's fillers run, as other tests expect
         control("vms/%s/poweron" % name)
 
@@ -126,3 +131,98 @@ def test_an_esxi_host_joins_erp_serves_it_and_leaves(erp, lab, tmp_path):
     rc, out = on_copy("remove_node")
     assert rc == 0, out
     assert erp_nodes(cluster) == {"esxi-01.lab": 1, "esxi-02.lab": 2}
+
+
+def test_a_second_failover_finds_the_vms_registered_anew_by_their_uuid(erp, lab, control, monkeypatch, tmp_path):
+    """Each failover registers the VMs again (new MoRefs); the inventory names
+    them by UUID, so the next failover of the same VMs still finds them."""
+    # A ledger of its own: the module's earlier failovers count against policy.failover.max.
+    monkeypatch.setenv("VIGIL_LAB_TEST_STATE", str(tmp_path / "state"))
+    first = dict((r, vm(lab, r)["moref"]) for r in VMS)
+    control("hosts/esxi-01.lab/poweroff")
+    rc, out = run("failover", "-e", "failed_node=esxi-01.lab", "-e", "expected_generation=%d" % erp)
+    assert rc == 0 and where(out, "erp") == ("esxi-02.lab", erp + 1), out
+    second = dict((r, vm(lab, r)["moref"]) for r in VMS)
+    assert all(second[r] != first[r] for r in VMS), (first, second)
+    control("hosts/esxi-01.lab/recover")
+    control("hosts/esxi-02.lab/poweroff")
+    rc, out = run("failover", "-e", "failed_node=esxi-02.lab", "-e", "expected_generation=%d" % (erp + 1))
+    assert rc == 0, out
+    assert where(out, "erp") == ("esxi-01.lab", erp + 2)
+    assert steps_done(out) == [("start", "erp-db", "esxi-01.lab"), ("start", "erp-app", "esxi-01.lab")], out
+    for resource in VMS:
+        seen = vm(lab, resource)
+        assert (seen["host"], seen["power_state"]) == ("esxi-01.lab", "poweredOn")
+        assert seen["moref"] not in (first[resource], second[resource])
+
+
+def host_cluster_copy(tmp_path, change):
+    """A copy of the lab's host-mode inventory (JSON) with ``change(erp)`` applied to hierarchy erp."""
+    with open(os.path.join(LAB, "cluster-host.yml"), encoding="utf-8") as f:
+        text = f.read()
+    cluster = json.loads(text[text.index("{"):])
+    change(cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0])
+    path = tmp_path / "cluster-host.yml"
+    path.write_text(json.dumps(cluster))
+    return str(path)
+
+
+def test_a_vm_whose_endpoint_stops_answering_is_reset_in_place_by_the_watcher(erp, lab, rulebooks, tmp_path):
+    """erp-app's check.tcp (what the VM serves: here a loopback port the test
+    opens and closes, the lab's VMs serve nothing) stops answering while vCenter
+    still sees the VM run: the watcher's check fails, the rulebook runs
+    vigil.ha.recover, which resets the VM in place. Once, not a failover."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+
+    def endpoint(hierarchy):
+        app = [r for r in hierarchy["resources"] if r["name"] == "erp-app"][0]
+        app["check"] = {"interval": 2, "timeout": 1, "tcp": {"host": "127.0.0.1", "port": port, "timeout": 1}}
+    try:
+        rulebook = rulebooks(cluster=host_cluster_copy(tmp_path, endpoint))
+        time.sleep(5)  # the check answers: nothing happens
+        assert rulebook.ledger("recover") == [], rulebook.output()[-4000:]
+        server.close()
+        assert until(lambda: rulebook.ledger("recover", "done"), 120), rulebook.output()[-6000:]
+        acts = rulebook.ledger("recover", "act")
+        assert len(acts) == 1 and acts[0]["generation"] == erp, acts
+        assert [(s["action"], s["resource"]) for s in acts[0]["result"]["steps"]] == [("recover", "erp-app")]
+        assert "127.0.0.1:%d" % port in json.dumps(acts[0]["inputs"])  # why: the endpoint, not vCenter
+        assert rulebook.ledger("failover") == []
+        assert all(vm(lab, r)["host"] == "esxi-01.lab" for r in VMS)
+    finally:
+        server.close()
+
+
+def test_vms_migrated_by_drs_are_followed_then_restarted_when_their_new_host_dies(erp, lab, client, control, rulebooks):
+    """An operator (or DRS) migrates erp's running VMs to esxi-02.lab: not a
+    failure, the owner follows them (vigil.ha.adopt: a new generation, the
+    ledger, vCenter's event log). When esxi-02.lab then dies, the watcher
+    fails erp over from there: its VMs run again on esxi-01.lab."""
+    rulebook = rulebooks(cluster=os.path.join(LAB, "cluster-host.yml"))
+    ops = VmOperations(client)
+    target = ops.hosts()["esxi-02.lab"]
+    before = dict((r, vm(lab, r)["moref"]) for r in VMS)
+    for resource in ("erp-db", "erp-app"):  # one at a time, as DRS does: split for a moment
+        ops.relocate(before[resource], target["moref"], target["pool"])
+    assert all(vm(lab, r)["host"] == "esxi-02.lab" and vm(lab, r)["power_state"] == "poweredOn" for r in VMS)
+
+    assert until(lambda: rulebook.ledger("adopt", "done"), 90), rulebook.output()[-6000:]
+    done = rulebook.ledger("adopt", "done")
+    assert [(d["generation"], d["reason"]) for d in done] == [(erp + 1, "in service on esxi-02.lab")], done
+    assert rulebook.ledger("adopt", "refused: operator_needed") == []  # the moment it was split is no refusal
+    rc, out = run("status")
+    assert rc == 0 and "Hierarchy erp: in service on esxi-02.lab, generation %d" % (erp + 1) in out, out
+    assert "adopt: the running VMs of erp were migrated from esxi-01.lab to esxi-02.lab" in out  # vCenter's event
+    assert rulebook.ledger("failover") == [] and rulebook.ledger("recover") == []  # a migration is no failure
+    assert dict((r, vm(lab, r)["moref"]) for r in VMS) == before  # nothing was restarted
+
+    control("hosts/esxi-02.lab/poweroff")
+    assert until(lambda: rulebook.ledger("failover", "done"), 120), rulebook.output()[-6000:]
+    acts = rulebook.ledger("failover", "act")
+    assert len(acts) == 1 and acts[0]["generation"] == erp + 2, acts
+    for resource in VMS:
+        seen = vm(lab, resource)
+        assert (seen["host"], seen["power_state"]) == ("esxi-01.lab", "poweredOn")

@@ -59,6 +59,7 @@ def inventory(tmp_path_factory):
     with open(os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
         cluster = yaml.safe_load(f)
     web = cluster["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]
+    web["policy"]["failover"]["max"] = 1  # one automatic failover per window: a rollback must not use it up
     web["resources"].append({"name": "web-guard", "kind": "script", "depends_on": ["web-app"], "params": {
         "quick_check": "${VIGIL_LAB_NODE_DIR}/guard/check", "restore": "${VIGIL_LAB_NODE_DIR}/guard/start",
         "remove": "${VIGIL_LAB_NODE_DIR}/guard/stop", "timeout": 10}})
@@ -83,7 +84,7 @@ def guarded(web, inventory):
         install_guard(node)
 
 
-def test_a_stop_failing_on_the_old_node_fences_it_before_the_target_starts(guarded, lab, inventory):
+def test_a_stop_failing_on_the_old_node_fences_it_before_the_target_starts(guarded, lab, inventory, control):
     fail_stop_on("node1")
     rc, out = playbook("switchover", "-e", "target=node2", inventory=inventory)
     assert "stop failed on node1: it was fenced and web started on node2" in out, out
@@ -97,6 +98,14 @@ def test_a_stop_failing_on_the_old_node_fences_it_before_the_target_starts(guard
     fenced = [e for e in ledger_lines() if e["action"] == "failover" and e["decision"] == "act"]
     kits = [step["kit"] for step in fenced[-1]["result"]["steps"]] if fenced else []
     assert "fence" in kits and kits.index("fence") < [s["action"] for s in fenced[-1]["result"]["steps"]].index("start")
+    # That failover was the way out of an operator's switchover, not an
+    # automatic failover: with policy.failover.max 1, a failover of web is
+    # still allowed (planned under --check, nothing moves).
+    control("vms/node1/poweron")
+    rc, out = playbook("failover", "--check", "-e", "failed_node=node2", inventory=inventory)
+    assert "failover_budget_exhausted" not in out, out
+    assert rc == 0 and "failover from node2 to node1" in out, out
+    assert fenced[-1]["inputs"]["cause"] == "rollback", fenced[-1]["inputs"]  # why it was not counted
 
 
 def test_a_target_whose_kit_is_not_ready_is_refused(guarded, inventory):

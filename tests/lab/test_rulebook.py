@@ -67,8 +67,11 @@ def test_in_maintenance_nothing_is_done(web, rulebooks):
     rulebook = rulebooks(maintenance=True)
     kill_app("node1")
     rulebook.wait_for("vigil.ha: no action for resource web-app failed (hierarchy web)", 60)
+    # The decision not to act is a ledger line with its reason (issue 16 #9).
+    assert until(lambda: rulebook.ledger("recover", "refused: maintenance"), 60), rulebook.output()[-6000:]
     time.sleep(10)
-    assert rulebook.ledger() == []
+    assert [(r["action"], r["decision"]) for r in rulebook.ledger()] == [("recover", "refused: maintenance")]
+    assert rulebook.ledger()[0]["reason"] == "hierarchy web is in maintenance (inventory)"
     assert vip_answer() is None  # nobody restarted it
 
 

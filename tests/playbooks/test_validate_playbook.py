@@ -3,6 +3,7 @@
 """`ansible-playbook vigil.ha.validate` as a user runs it, on the shipped example and broken copies."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -74,3 +75,78 @@ def test_a_broken_copy_is_refused_with_its_message(tmp_path, change, message):
     assert rc != 0
     # The YAML callback doubles single quotes and folds long lines.
     assert message in " ".join(out.replace("''", "'").split()), out
+
+
+def hierarchies_on(tmp_path, groups):
+    """A copy of the example whose vigil_ha_hierarchies sits on other groups:
+    ``groups`` maps a group to a function of the example's list giving its own."""
+    copy = tmp_path / "cluster"
+    shutil.copytree(EXAMPLE, copy)
+    path = copy / "group_vars" / "vigil_ha_cluster.yml"
+    data = yaml.safe_load(path.read_text())
+    hierarchies = data.pop("vigil_ha_hierarchies")
+    path.write_text(yaml.safe_dump(data))
+    for group, change in groups.items():
+        (copy / "group_vars" / ("%s.yml" % group)).write_text(
+            yaml.safe_dump({"vigil_ha_hierarchies": change(hierarchies)}))
+    return str(copy)
+
+
+def test_hierarchies_on_a_child_group_are_found_and_said_where(tmp_path):
+    """Defined on a child group the group's first host (node1) is not in: once
+    validated as zero hierarchies, silently."""
+    rc, out = validate(hierarchies_on(tmp_path, {"vigil_ha_esxi": lambda h: h}))
+    assert rc == 0, out
+    text = " ".join(out.split())
+    assert "2 hierarchies (vigil_ha_hierarchies of esxi-01.lab, esxi-02.lab, esxi-03.lab (not defined on node1, " \
+           "node2, node3))" in text, out
+    assert "web: starts web-vip, web-app on node1 > node2 > node3" in text
+
+
+def test_hosts_that_see_different_hierarchies_are_refused(tmp_path):
+    rc, out = validate(hierarchies_on(tmp_path, {"vigil_ha_esxi": lambda h: h, "vigil_ha_guests": lambda h: h[:1]}))
+    assert rc != 0
+    assert ("vigil_ha_hierarchies: the hosts of the cluster group see 2 different definitions (one on node1, node2, "
+            "node3; one on esxi-01.lab, esxi-02.lab, esxi-03.lab): define it once, on the cluster group"
+            in " ".join(out.replace("''", "'").split())), out
+
+
+def ipv6_vip(hierarchies):
+    hierarchies[0]["resources"][0]["params"]["address"] = "fd00:99::100/64"
+
+
+def test_an_ipv6_virtual_ip_is_refused_before_anything_runs(tmp_path):
+    rc, out = validate(broken(tmp_path, ipv6_vip))
+    assert rc != 0
+    assert ("hierarchy 'web', resource 'web-vip', params.address: IPv6 virtual IPs are not supported (the ip kit "
+            "announces moves with ARP, IPv4 only): 'fd00:99::100/64'" in " ".join(out.replace("''", "'").split())), out
+
+
+def test_a_move_refused_for_its_configuration_is_in_the_ledger(tmp_path):
+    """The decision not to act, for a configuration refused, is recorded with its reason."""
+    inventory = broken(tmp_path, set_kind)
+    ledger = tmp_path / "ledger.jsonl"
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               VIGIL_HA_LEDGER=str(ledger), VIGIL_HA_STATE_DIR=str(tmp_path / "state"))
+    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha.switchover",
+                           "-i", os.path.join(inventory, "hosts.yml"), "-e", "hierarchy=web"],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode != 0
+    lines = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert [(r["hierarchy"], r["action"], r["decision"]) for r in lines] == [
+        ("web", "switchover", "refused: invalid_config")]
+    assert "hierarchy 'web', resource 'web-vip', kind: unknown kind 'vip'" in lines[0]["reason"]
+
+
+def vm_by_moref(hierarchies):
+    hierarchies[1]["resources"][1]["params"] = {"moref": "vm-2042"}
+
+
+def test_a_vm_resource_named_by_moref_only_is_refused(tmp_path):
+    """A failover registers a host mode VM again (new MoRef): named by MoRef,
+    it was lost after the first failover; now it is refused up front."""
+    rc, out = validate(broken(tmp_path, vm_by_moref))
+    assert rc != 0
+    assert ("hierarchy 'erp', resource 'erp-app', params.moref: a vm resource is named by params.uuid (its BIOS "
+            "UUID, config.uuid), not by MoRef: a failover registers the VM again, which gives it a new MoRef"
+            in " ".join(out.replace("''", "'").split())), out

@@ -18,6 +18,7 @@ import (
 //
 //	GET  /status                        outage state, delays, counts
 //	GET  /vms?name=N                    identities of the VMs called N
+//	GET  /hosts[?name=N]                connection and power state of the hosts (the lab's BMCs read it)
 //	POST /hosts/{name}/fail|recover     host notResponding (VMs disconnected) and back
 //	POST /hosts/{name}/poweroff         host powered off (as through its BMC): notResponding,
 //	                                    its VMs disconnected and off; recover powers it on,
@@ -70,6 +71,8 @@ func (c *control) route(r *http.Request) (interface{}, error) {
 			return c.status(), nil
 		case "vms":
 			return vmIdentities(vmsNamed(q.Get("name"))), nil
+		case "hosts":
+			return hostStates(q.Get("name")), nil
 		}
 		return nil, fail(http.StatusNotFound, "unknown path %s", r.URL.Path)
 	}
@@ -172,6 +175,24 @@ func (c *control) hostFault(name, action string) (interface{}, error) {
 		vms = append(vms, obj.Name)
 	}
 	return map[string]interface{}{"host": name, "connection_state": hostState, "vms": vms}, nil
+}
+
+// hostStates reports the hosts called name (every host when name is empty).
+func hostStates(name string) []map[string]interface{} {
+	out := []map[string]interface{}{}
+	for _, e := range simulator.Map.All("HostSystem") {
+		h, ok := e.(*simulator.HostSystem)
+		if !ok || (name != "" && h.Name != name) {
+			continue
+		}
+		out = append(out, map[string]interface{}{
+			"name":             h.Name,
+			"moref":            h.Self.Value,
+			"connection_state": h.Runtime.ConnectionState,
+			"power_state":      h.Runtime.PowerState,
+		})
+	}
+	return out
 }
 
 func (c *control) vmFault(key, action, status, running string) (interface{}, error) {

@@ -10,7 +10,8 @@ import os
 import yaml
 
 RULEBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "extensions", "eda", "rulebooks")
-TEMPLATES = {"vigil.ha.failover": "failover", "vigil.ha.recover": "recover"}
+TEMPLATES = {"vigil.ha.failover": "failover", "vigil.ha.recover": "recover", "vigil.ha.switchover": "switchover",
+             "vigil.ha.adopt": "adopt"}
 
 
 def load(name):
@@ -41,4 +42,22 @@ def test_the_controller_rulebook_mirrors_the_local_one():
     controller = load("auto_failover_controller.yml")
     assert controller == as_controller(local)
     actions = [list(r["action"])[0] for r in controller[0]["rules"] if "action" in r]
-    assert actions.count("run_job_template") == 3 and "run_playbook" not in actions
+    assert actions.count("run_job_template") == 5 and "run_playbook" not in actions
+
+
+def test_every_playbook_the_rulebooks_run_is_given_the_cluster_group():
+    # Issue 16 #1: with vigil_ha_cluster_group set, the playbooks must not look for vigil_ha_cluster.
+    for name in ("auto_failover.yml", "auto_failover_controller.yml"):
+        runs = [a.get("run_playbook") or a["run_job_template"]["job_args"]
+                for r in load(name)[0]["rules"] for a in [r.get("action")] + r.get("actions", [])
+                if a and ("run_playbook" in a or "run_job_template" in a)]
+        assert len(runs) == 5
+        for run in runs:
+            assert run["extra_vars"]["vigil_ha_cluster_group"] == \
+                "{{ vigil_ha_cluster_group | default('vigil_ha_cluster') }}", (name, run)
+
+
+def test_no_rule_drops_events_silently():
+    # Issue 16 #9: ansible-rulebook's throttle leaves no trace; the source marks repeats instead.
+    for name in ("auto_failover.yml", "auto_failover_controller.yml"):
+        assert [r["name"] for r in load(name)[0]["rules"] if "throttle" in r] == []

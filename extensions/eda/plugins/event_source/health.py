@@ -80,11 +80,45 @@ options:
     description: Longest pause, in seconds, between attempts to reconnect to vCenter.
     type: int
     default: 30
+  placement_settle:
+    description:
+      - Host mode. Seconds the running VMs of a hierarchy must stay split over several hosts (or run on a host
+        that is not a node of the hierarchy) before a C(placement) event says so; DRS migrates VMs one by one.
+        VMs that all moved to one other node are reported at once (the owner follows them).
+    type: int
+    default: 60
   start_grace:
     description:
       - Seconds the resources of a hierarchy that moved may stay out of service on the new owner
         before they count as failed. Until then the move's own run is starting them; a run that
         died after recording the new owner is caught once this has passed (the rulebook then recovers them there).
+    type: int
+    default: 120
+  inventory_interval:
+    description:
+      - Seconds between looks at the inventory's files. When one changed (size or modification time), the source
+        reads and validates the inventory again and uses it from then on (C(maintenance) flags, policies,
+        hierarchies) without a restart. An edit that does not validate is refused with an error in the log and
+        the last good configuration stays in use. V(0) never looks.
+    type: int
+    default: 5
+  switchback_settle:
+    description:
+      - For a hierarchy with C(policy.switchback=automatic) held by another node, seconds its preferred node
+        (first by priority) must have been fit (VM or host healthy in vCenter, not in maintenance) before the
+        source emits a C(switchback) event, on which the rulebook runs M(vigil.ha.switchover) back to it.
+    type: int
+    default: 60
+  recover_throttle:
+    description:
+      - Seconds within which a second failure of the same resource at the same generation is not acted on again;
+        its event carries C(suppressed=true) and the reason, and the rulebook records it in the ledger.
+    type: int
+    default: 20
+  failover_throttle:
+    description:
+      - Seconds within which a second failure of the same owner at the same generation is not failed over again
+        (marked C(suppressed) as for O(recover_throttle)).
     type: int
     default: 120
 """
@@ -170,7 +204,8 @@ async def main(queue, args):
     if not args.get("inventory"):
         raise ValueError("vigil.ha.health: inventory is required (the cluster's inventory)")
     conn = connection(args)
-    cluster = await load_cluster(args["inventory"], args.get("cluster_group") or "vigil_ha_cluster")
+    group = args.get("cluster_group") or "vigil_ha_cluster"
+    cluster = await load_cluster(args["inventory"], group)
     options = dict((k, int(args[k])) for k in health_source.DEFAULTS if args.get(k) is not None)
     options["timeout"] = options.get("timeout", health_source.DEFAULTS["timeout"])
 
@@ -183,7 +218,8 @@ async def main(queue, args):
 
     source = health_source.HealthSource(cluster, queue, health_source.VcenterLink(connect), options,
                                         ansible=_tool("ansible"), inventory=args["inventory"],
-                                        name=conn["hostname"])
+                                        name=conn["hostname"],
+                                        reload=lambda: load_cluster(args["inventory"], group))
     await source.run()
 
 

@@ -29,3 +29,14 @@ def test_counts_acts_within_windows():
         {"time": "garbage", "action": "failover", "decision": "act"},
     ]
     assert used(records, POLICY, NOW) == {"recoveries": {"app": 2, "db": 1}, "failovers": 1}
+
+
+def test_a_failover_that_rolls_back_a_switchover_is_not_an_automatic_failover():
+    rollback = dict(line("failover", "act", 60), inputs={"cause": "rollback", "rollback_of": {"action": "switchover"}})
+    automatic = dict(line("failover", "act", 50), inputs={"owner": "node1"})
+    older = line("failover", "act", 40)  # a ledger line written before causes were recorded
+    assert used([rollback], POLICY, NOW)["failovers"] == 0
+    assert used([rollback, automatic, older], POLICY, NOW)["failovers"] == 2
+    # Only the rollback's failover is exempt, not a rollback's start or other inputs.
+    odd = dict(line("failover", "act", 30), inputs="not a dict")
+    assert used([odd], POLICY, NOW)["failovers"] == 1

@@ -77,7 +77,7 @@ def by_key(view):
 def test_subjects_are_the_cluster_s_vms_hosts_and_vm_resources(view):
     subjects = by_key(view)
     assert set(subjects) == {("vm", "node1"), ("vm", "node2"), ("host", "host-1"), ("host", "host-2"),
-                             ("resource", "erp", "erp-db")}  # not the VM "other"
+                             ("resource", "erp", "erp-db"), ("placement", "erp")}  # not the VM "other"
     assert subjects[("vm", "node1")].moref == "vm-1"  # found by UUID, whatever its case
     assert subjects[("host", "host-1")].nodes == ["node1", "esx1"]
     db = subjects[("resource", "erp", "erp-db")]
@@ -126,6 +126,24 @@ def test_fencing_is_possible_only_when_vcenter_can_confirm_it(view):
     assert view.fencing("node2") == {"possible": False, "reason": "vCenter is unreachable"}
 
 
+def test_a_host_that_does_not_respond_can_still_be_fenced_through_its_bmc():
+    nodes = copy.deepcopy(NODES)
+    nodes["esx1"]["fencing"] = {"levels": [
+        {"method": "vcenter_poweroff"},
+        {"method": "fence_agent", "agent": "fence_ipmilan", "options": {"ip": "127.0.0.1"}, "password": "pw"}]}
+    objects = VcenterObjects()
+    objects.replace(first_batch())
+    v = cluster_view.ClusterView(validation.load(nodes, copy.deepcopy(HIERARCHIES)), objects)
+    v.vcenter_up = True
+    assert v.fencing("esx1") == {"possible": True, "reason": "power off the hierarchy's VMs on esxi-01 through vCenter"}
+    v.objects.apply([modify("host-1", **{"runtime.connectionState": "notResponding"})])
+    assert v.fencing("esx1") == {"possible": True, "reason": "fence_ipmilan through its management controller (ESXi "
+                                 "host esxi-01 of node esx1 is notResponding: nothing it runs can be confirmed off)"}
+    v.vcenter_up = False
+    assert v.fencing("esx1")["possible"] is True
+    assert v.fencing("esx2") == {"possible": False, "reason": "vCenter is unreachable"}
+
+
 def test_what_a_powered_off_host_ran_counts_as_fenced_as_the_fence_says(view):
     # As fencing.py: a host vCenter reports powered off (or in standby) runs nothing,
     # even though it no longer answers and its VMs show disconnected.
@@ -171,6 +189,20 @@ def test_cluster_from_ansible_inventory_listing():
     assert hierarchies == HIERARCHIES[:1]
     with pytest.raises(validation.ConfigError, match="inventory group nope has no hosts"):
         cluster_view.config_from_inventory(listing, "nope")
+
+
+def test_the_source_reads_hierarchies_from_every_host_as_the_playbooks_do():
+    """Defined for node2 only (a child group node1 is not in): found, not zero."""
+    listing = {
+        "_meta": {"hostvars": {
+            "node1": {"vigil_ha_node": NODES["node1"]},
+            "node2": {"vigil_ha_node": NODES["node2"], "vigil_ha_hierarchies": HIERARCHIES[:1]}}},
+        "vigil_ha_cluster": {"hosts": ["node1", "node2"]},
+    }
+    assert cluster_view.config_from_inventory(listing)[1] == HIERARCHIES[:1]
+    listing["_meta"]["hostvars"]["node1"]["vigil_ha_hierarchies"] = []
+    with pytest.raises(validation.ConfigError, match="see 2 different definitions"):
+        cluster_view.config_from_inventory(listing)
 
 
 # -- the engine, with a fake vCenter ------------------------------------------
@@ -320,3 +352,72 @@ def test_owner_and_generation_are_read_again_only_for_a_batch_that_concerns_the_
                          {"web": {"owner": "node1", "generation": 4}})
     evs = run_engine(None, seconds=1, link=crash, state_interval=3600)
     assert summary(evs) == [("vm", "node1", "web", "ok", "failed", False)] and crash.reads == 2
+
+
+def with_erp_endpoint(monkeypatch):
+    """erp-db (a host mode vm resource) carries a check.tcp: what the VM serves."""
+    hierarchies = copy.deepcopy(HIERARCHIES)
+    hierarchies[1]["resources"][0]["check"] = {"interval": 1, "timeout": 0.5, "tcp": {"host": "127.0.0.1", "port": 5432,
+                                                                                      "timeout": 0.5}}
+    monkeypatch.setitem(globals(), "HIERARCHIES", hierarchies)  # run_engine reads it; restored after the test
+    return hierarchies
+
+
+def test_the_endpoint_check_of_a_vm_resource_is_run_unless_its_vm_is_down(monkeypatch):
+    hierarchies = with_erp_endpoint(monkeypatch)
+    objects = VcenterObjects()
+    objects.replace(first_batch())
+    v = cluster_view.ClusterView(validation.load(copy.deepcopy(NODES), hierarchies), objects)
+    assert ("erp", "erp-db", "tcp", 1, 0.5) in [c[:3] + c[4:] for c in v.endpoint_checks()]
+    assert v.vm_down("erp", "erp-db") is None and v.vm_down("web", "app") is None
+    objects.apply([modify("vm-3", **{"runtime.powerState": "poweredOff"})])
+    assert v.vm_down("erp", "erp-db") == "powered off"
+
+
+def test_engine_a_vm_resource_whose_endpoint_stops_answering_fails_on_its_owner(monkeypatch):
+    with_erp_endpoint(monkeypatch)
+    calls = []
+
+    def prober(kind, name, params):
+        calls.append(name)
+        return ("failed", ["127.0.0.1:5432: Connection refused"]) if name == "erp-db" else ("in_service", ["ok"])
+    states = {"web": {"owner": "node1", "generation": 4}, "erp": {"owner": "esx1", "generation": 2}}
+    evs = run_engine([first_batch()], seconds=3, prober=prober, states=states)
+    assert [(e["type"], e["name"], e["node"], e["to"], e["on_owner"], e["observer"]) for e in evs
+            if e["hierarchy"] == "erp"] == [("resource", "erp-db", "esx1", "failed", True, "tcp")]
+    assert calls.count("erp-db") >= 2
+    calls.clear()
+    off = first_batch()
+    off[4]["changes"]["runtime.powerState"] = "poweredOff"
+    evs = run_engine([off], seconds=1.5, prober=prober, states=states)
+    assert "erp-db" not in calls  # the VM is off: its own event says it
+    assert [(e["name"], e["to"], e["observer"]) for e in evs if e["hierarchy"] == "erp"] == [
+        ("erp-db", "failed", "vcenter")]
+
+
+def test_placement_of_a_host_mode_hierarchy_follows_its_vms(view):
+    # erp-db (on esxi-01, the owner's host) migrated to esxi-02: moved, to esx2.
+    assert [(s.key, s.state, s.nodes) for s in view.placements()] == [(("placement", "erp"), "on_owner", ["esx1"])]
+    view.objects.apply([modify("vm-3", **{"runtime.host": "host-2"})])
+    moved = view.placements()[0]
+    assert (moved.state, moved.nodes, moved.hierarchy) == ("moved", ["esx2"], "erp")
+    assert "migrated from esx1 to esx2" in moved.reasons[0]
+    view.states["erp"] = {"owner": "esx2", "generation": 3}
+    assert view.placements()[0].state == "on_owner"
+
+
+def test_engine_a_migration_is_one_placement_event_not_a_failure():
+    states = {"web": {"owner": "node1", "generation": 4}, "erp": {"owner": "esx1", "generation": 2}}
+    evs = run_engine([first_batch(), [modify("vm-3", **{"runtime.host": "host-2"})]], seconds=1.5, states=states)
+    assert [(e["type"], e["name"], e["node"], e["from"], e["to"], e["generation"]) for e in evs] == [
+        ("placement", "erp", "esx2", "on_owner", "moved", 2)]
+
+
+def test_a_split_placement_is_reported_only_once_it_lasted(view):
+    # DRS migrates one VM at a time: VMs split (or off the hierarchy's hosts) may be a move under way.
+    view.objects.apply([host("host-9", "esxi-09"), modify("vm-3", **{"runtime.host": "host-9"})])
+    view.placement_settle = 3600
+    assert view.placements() == []
+    view.placement_settle = 0
+    split = view.placements()[0]
+    assert (split.state, split.nodes) == ("split", ["esx1"]) and "esxi-09, not a node of erp" in split.reasons[0]

@@ -69,7 +69,7 @@ def test_event_schema_sequence_and_time():
         "moref": "vm-1", "hierarchy": "web", "node": "node1", "resource": None, "from": "ok", "to": "failed",
         "reasons": ["powered off"], "observer": "vcenter", "owner": "node1", "generation": 4, "on_owner": True,
         "maintenance": False, "maintenance_reasons": [], "fencing": {"possible": True, "reason": "power off"},
-        "resync": False}}
+        "resync": False, "suppressed": False, "suppressed_reason": None}}
     assert two["vigil_ha"]["seq"] == 2 and two["vigil_ha"]["on_owner"] is False
     assert two["vigil_ha"]["maintenance"] is True
     with pytest.raises(ValueError, match="subject type must be one of"):
@@ -90,6 +90,15 @@ def test_node_check_command_passes_resources_as_json_and_bounds_ssh():
     assert argv[argv.index("-T") + 1] == "25"
     assert env["ANSIBLE_STDOUT_CALLBACK"] == "ansible.builtin.minimal"
     assert env["ANSIBLE_CALLBACK_RESULT_FORMAT"] == "json"
+
+
+def test_node_check_brings_keepalives_and_pipelining_unless_the_caller_set_them(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_SSH_EXTRA_ARGS", raising=False)
+    monkeypatch.delenv("ANSIBLE_PIPELINING", raising=False)
+    env = node_checks.command("ansible", "/inv", "node1", RESOURCES, 25)[1]
+    assert "ServerAliveInterval=5" in env["ANSIBLE_SSH_EXTRA_ARGS"] and env["ANSIBLE_PIPELINING"] == "True"
+    monkeypatch.setenv("ANSIBLE_PIPELINING", "False")
+    assert node_checks.command("ansible", "/inv", "node1", RESOURCES, 25)[1]["ANSIBLE_PIPELINING"] == "False"
 
 
 def test_node_check_output_success_unreachable_failed_and_garbage():

@@ -79,3 +79,18 @@ def test_host_mode_a_powered_off_host_serves_nothing_a_silent_one_may():
 def test_host_mode_without_vcenter_sees_nothing():
     out = observations(ERP, HOSTS, {"results": []}, {"failed": True, "msg": "cannot reach vCenter"})
     assert out["vcenter_reachable"] is False and out["states"] == {}
+
+
+def test_host_mode_a_running_vm_whose_endpoint_does_not_answer_is_failed_where_it_runs():
+    health = {"vms": [dict(vm("u-db", "vm-6"), host="esx1"), dict(vm("u-app", "vm-7"), host="esx1")],
+              "hosts": [host("esx1"), host("esx2")]}
+    # app_health_info on the controller, on the vm resources' check.tcp (one result, no loop).
+    endpoints = {"resources": [{"name": "app", "kind": "vm", "state": "failed",
+                                "reasons": ["127.0.0.1:8443: Connection refused"]},
+                               {"name": "db", "kind": "vm", "state": "in_service", "reasons": ["answers"]}]}
+    out = observations(ERP, HOSTS, endpoints, health)
+    assert out["states"] == {"esx1": {"db": "in_service", "app": "failed"},
+                             "esx2": {"db": "out_of_service", "app": "out_of_service"}}
+    assert "esx1 app failed: 127.0.0.1:8443: Connection refused" in out["problems"]
+    # Skipped (no endpoint) or failed to run: no observation, vCenter alone decides.
+    assert observations(ERP, HOSTS, {"skipped": True}, health)["states"]["esx1"]["app"] == "in_service"

@@ -34,7 +34,7 @@ with open(os.path.join(CASES, "_clusters.yml")) as fixture:
     CLUSTERS = yaml.safe_load(fixture)
 
 PASSED = ("action", "owner", "generation", "node_health", "vcenter_reachable", "target", "resource", "failed_node",
-          "expected_generation", "failovers_used", "recoveries_used", "confirmed", "maintenance")
+          "expected_generation", "failovers_used", "recoveries_used", "confirmed", "maintenance", "force")
 STATE_IN_KEYS = PASSED + ("cluster", "hierarchy", "policy", "states")
 PLAN_OUT_KEYS = ("refused", "reason", "escalate", "owner", "generation", "steps")
 
@@ -279,3 +279,24 @@ def test_bad_input_raises(kwargs, message):
         make_plan(h, action, **kwargs)
     assert message in str(err.value)
     assert "hierarchy 'web'" in str(err.value)
+
+
+# -- how an operator confirms a failover (-e confirm=<node>) ------------------
+
+def test_confirm_names_the_node_the_failover_moves_away_from():
+    assert planmod.confirmation("node1", "failover", "node1") is True
+    assert planmod.confirmation("node2", "failover", "node1", failed_node="node2") is True
+    assert planmod.confirmation(None, "failover", "node1") is False
+    assert planmod.confirmation("node1", "failover", None) is False  # not in service: the plan refuses
+
+
+@pytest.mark.parametrize("confirm, action, message", [
+    ("true", "failover", "confirm: give the name of the node the failover moves away from, which you vouch no longer "
+                         "serves (-e confirm=node1), not 'true'; nothing was done"),
+    ("node2", "failover", "(-e confirm=node1), not 'node2'"),
+    ("node1", "switchover", "confirm: only a failover is confirmed, not switchover"),
+])
+def test_confirm_refuses_anything_but_that_node(confirm, action, message):
+    with pytest.raises(ValueError) as err:
+        planmod.confirmation(confirm, action, "node1")
+    assert message in str(err.value)

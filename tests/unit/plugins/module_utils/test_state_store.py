@@ -189,8 +189,8 @@ def test_interrupted_before_the_claim_value_is_pending_and_blocks_writes():
     assert state["generation"] == 1 and state["pending"]["field"] == "vigil.ha.transition.app1.from.1"
     with pytest.raises(ss.TransitionPendingError) as err:
         st.set("app1", "node2", 2, 1)
-    assert "remove that custom attribute" in err.value.message
-    # an administrator removes it: writes work again
+    assert "repair it: vigil.ha.repair_state -e hierarchy=app1" in err.value.message
+    # the repair (or an administrator) removes it: writes work again
     ann.remove_field(state["pending"]["key"])
     assert st.set("app1", "node2", 2, 1)["changed"]
 

@@ -9,6 +9,7 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.vigil.ha.plugins.module_utils import validation
 from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -16,6 +17,7 @@ EXAMPLE = os.path.join(ROOT, "docs", "examples", "cluster")
 
 U1 = "4213a1c5-7d1e-8f1a-2b3c-4d5e6f708101"
 U2 = "4213b7e2-19c4-4d8a-9f6e-0a1b2c3d4e51"
+U3 = "4213c9f3-2ad5-4e9b-8a7f-1b2c3d4e5f62"
 
 NODES = {
     "node1": {"mode": "guest", "vm": {"uuid": U1}},
@@ -39,7 +41,7 @@ HIERARCHIES = [
         "policy": {"switchback": "automatic"},
         "resources": [
             {"name": "db", "kind": "vm", "params": {"uuid": U2}},
-            {"name": "app", "kind": "vm", "params": {"moref": "vm-7"}, "depends_on": ["db"]},
+            {"name": "app", "kind": "vm", "params": {"uuid": U3}, "depends_on": ["db"]},
         ],
     },
 ]
@@ -102,8 +104,8 @@ BAD = [
      lambda n, h: res(h, "web", "app")["check"].update(retries=2),
      ["hierarchy 'web', resource 'app', check.retries: unknown key (known: interval, timeout, tcp, http)"]),
     ("unknown fencing key",
-     lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "delay": 5}),
-     ["node 'node1', fencing.delay: unknown key (known: method)"]),
+     lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "after": 5}),
+     ["node 'node1', fencing.after: unknown key (known: delay, levels, method)"]),
     ("node maintenance not a bool",
      lambda n, h: n["node1"].update(maintenance="yes"),
      ["node 'node1', maintenance: must be true or false, not 'yes'"]),
@@ -131,6 +133,10 @@ BAD = [
     ("one_of: both",
      lambda n, h: res(h, "erp", "db")["params"].update(moref="vm-3"),
      ["hierarchy 'erp', resource 'db', params: exactly one of uuid, moref is required (got uuid, moref)"]),
+    ("vm resource named by MoRef only",
+     lambda n, h: res(h, "erp", "app").update(params={"moref": "vm-7"}),
+     ["hierarchy 'erp', resource 'app', params.moref: a vm resource is named by params.uuid (its BIOS UUID, "
+      "config.uuid), not by MoRef: a failover registers the VM again, which gives it a new MoRef"]),
     ("missing dependency",
      lambda n, h: res(h, "web", "app").update(depends_on=["vip", "db"]),
      ["hierarchy 'web', resource 'app', depends_on: 'db' is not a resource of this hierarchy"]),
@@ -238,7 +244,7 @@ BAD = [
      lambda n, h: web(h).update(policy={"confirm_failover": "yes"}),
      ["hierarchy 'web', policy.confirm_failover: must be true or false, not 'yes'"]),
     ("vm kind on guest nodes",
-     lambda n, h: web(h)["resources"].append({"name": "db-vm", "kind": "vm", "params": {"moref": "vm-9"}}),
+     lambda n, h: web(h)["resources"].append({"name": "db-vm", "kind": "vm", "params": {"uuid": "4213d0a4-3be6-4f0c-9b8a-2c3d4e5f6a73"}}),
      ["hierarchy 'web', resource 'db-vm', kind: vm resources need host mode nodes (ESXi hosts), and this "
       "hierarchy's nodes are guest mode"]),
     ("node kind on ESXi nodes",
@@ -260,7 +266,35 @@ BAD = [
      ["node 'node1', mode: must be one of guest, host, not 'vm'"]),
     ("bad fencing method",
      lambda n, h: n["node1"].update(fencing={"method": "ipmi"}),
-     ["node 'node1', fencing.method: must be one of vcenter_poweroff, none, not 'ipmi'"]),
+     ["node 'node1', fencing.method: must be one of vcenter_poweroff, fence_agent, none, not 'ipmi'"]),
+    ("fence agent without its name and the controller's address",
+     lambda n, h: n["node1"].update(fencing={"levels": [{"method": "fence_agent", "options": {"username": "x"}}]}),
+     ["node 'node1', fencing.levels[0].agent: required for fence_agent (the fence agent's name, such as "
+      "fence_ipmilan)"]),
+    ("fence agent that is not a fence agent",
+     lambda n, h: n["node1"].update(fencing={"levels": [{"method": "fence_agent", "agent": "/bin/sh",
+                                                         "options": {"ip": "10.0.0.5"}}]}),
+     ["node 'node1', fencing.levels[0].agent: must be a fence agent's name (fence_ipmilan, fence_redfish, ...), "
+      "not '/bin/sh'"]),
+    ("fence agent password among the options (where ps and logs would show it)",
+     lambda n, h: n["node1"].update(fencing={"levels": [{"method": "fence_agent", "agent": "fence_ipmilan",
+                                                         "options": {"ip": "10.0.0.5", "password": "pw"}}]}),
+     ["node 'node1', fencing.levels[0].options.password: set by vigil.ha or a secret: give the password as "
+      "fencing.levels[0].password (vault) or fencing.levels[0].password_env"]),
+    ("fence agent without the controller's address",
+     lambda n, h: n["node1"].update(fencing={"levels": [{"method": "fence_agent", "agent": "fence_ipmilan",
+                                                         "options": {"username": "admin"}}]}),
+     ["node 'node1', fencing.levels[0].options: needs the address of the management controller (ip)"]),
+    ("fence agent timeout out of range",
+     lambda n, h: n["node1"].update(fencing={"levels": [{"method": "fence_agent", "agent": "fence_ipmilan",
+                                                         "options": {"ip": "10.0.0.5"}, "timeout": 0}]}),
+     ["node 'node1', fencing.levels[0].timeout: must be 1 to 300 seconds, not 0"]),
+    ("fencing delay out of range",
+     lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "delay": -1}),
+     ["node 'node1', fencing.delay: must be 0 to 300 seconds, not -1"]),
+    ("method and levels that disagree",
+     lambda n, h: n["node1"].update(fencing={"method": "none", "levels": [{"method": "vcenter_poweroff"}]}),
+     ["node 'node1', fencing: give method (one) or levels (several, in order), not both"]),
     ("vcenter_poweroff on a physical node",
      lambda n, h: n.update(node2={"mode": "guest", "physical": True, "fencing": {"method": "vcenter_poweroff"}}),
      ["node 'node2', fencing.method: vcenter_poweroff needs a VM, and this node is physical"]),
@@ -279,6 +313,10 @@ BAD = [
     ("not an IP address",
      lambda n, h: res(h, "web", "vip")["params"].update(address="10.99.0.300/24"),
      ["hierarchy 'web', resource 'vip', params.address: not an IP address (such as 10.99.0.100/24): '10.99.0.300/24'"]),
+    ("IPv6 virtual IP (the ip kit announces with ARP)",
+     lambda n, h: res(h, "web", "vip")["params"].update(address="fd00::100/64"),
+     ["hierarchy 'web', resource 'vip', params.address: IPv6 virtual IPs are not supported (the ip kit announces "
+      "moves with ARP, IPv4 only): 'fd00::100/64'"]),
     ("tcp check on a port out of range",
      lambda n, h: res(h, "web", "app").update(check={"tcp": {"host": "10.99.0.100", "port": 70000}}),
      ["hierarchy 'web', resource 'app', check.tcp.port: must be a port number 1-65535, not 70000"]),
@@ -346,12 +384,14 @@ def test_defaults_are_filled_in():
     config = validate(nodes, hierarchies)
     assert config["nodes"]["node1"] == {
         "mode": "guest", "vm": {"uuid": U1, "moref": None}, "physical": False, "esxi": None,
-        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}, "maintenance": False}
-    assert config["nodes"]["phys"]["fencing"] == {"method": "none"}
+        "fencing": {"method": "vcenter_poweroff", "levels": [{"method": "vcenter_poweroff"}], "delay": 0},
+        "check": {"interval": 5, "timeout": 2}, "maintenance": False}
+    assert config["nodes"]["phys"]["fencing"] == {"method": "none", "levels": [{"method": "none"}], "delay": 0}
     assert config["nodes"]["phys"]["vm"] is None
     assert config["nodes"]["esx1"] == {
         "mode": "host", "vm": None, "physical": False, "esxi": "esxi-01.lab",
-        "fencing": {"method": "vcenter_poweroff"}, "check": {"interval": 5, "timeout": 2}, "maintenance": False}
+        "fencing": {"method": "vcenter_poweroff", "levels": [{"method": "vcenter_poweroff"}], "delay": 0},
+        "check": {"interval": 5, "timeout": 2}, "maintenance": False}
     w = config["hierarchies"][0]
     assert w["maintenance"] is False
     assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
@@ -432,3 +472,59 @@ def test_documented_example_is_in_the_documentation():
     with open(os.path.join(EXAMPLE, "group_vars", "vigil_ha_cluster.yml")) as f:
         group_vars = f.read()
     assert group_vars.split("---\n", 1)[1].strip() in doc
+
+
+# -- where vigil_ha_hierarchies is found -------------------------------------
+
+def test_hierarchies_found_on_some_hosts_of_the_group():
+    """Defined on a child group the first host is not in: found, and said where."""
+    web = [{"name": "web"}]
+    found, where = validation.hierarchies_of_hosts({"node3": None, "node1": web, "node2": web})
+    assert found == web
+    assert where == "vigil_ha_hierarchies of node1, node2 (not defined on node3)"
+
+
+def test_hierarchies_found_on_every_host():
+    found, where = validation.hierarchies_of_hosts({"node1": [], "node2": []})
+    assert found == [] and where == "vigil_ha_hierarchies of every host of the cluster group"
+
+
+def test_hierarchies_defined_nowhere_say_so():
+    assert validation.hierarchies_of_hosts({"node1": None}) == (
+        [], "no host of the cluster group defines vigil_ha_hierarchies")
+
+
+def test_hosts_seeing_different_hierarchies_are_refused():
+    with pytest.raises(validation.ConfigError) as err:
+        validation.hierarchies_of_hosts({"node1": [{"name": "a"}], "node2": [{"name": "b"}], "node3": [{"name": "a"}]})
+    assert err.value.errors == [
+        "vigil_ha_hierarchies: the hosts of the cluster group see 2 different definitions (one on node1, node3; "
+        "one on node2): define it once, on the cluster group"]
+
+
+def test_fencing_levels_are_kept_in_order_without_the_password():
+    nodes = copy.deepcopy(NODES)
+    nodes["esx1"]["fencing"] = {"delay": 2, "levels": [
+        {"method": "vcenter_poweroff"},
+        {"method": "fence_agent", "agent": "fence_ipmilan", "password": "s3cret",
+         "options": {"ip": "127.0.0.1", "ipport": 6230, "username": "admin", "lanplus": 1}}]}
+    fencing = validate(nodes, [])["nodes"]["esx1"]["fencing"]
+    assert fencing == {"method": "vcenter_poweroff", "delay": 2, "levels": [
+        {"method": "vcenter_poweroff"},
+        {"method": "fence_agent", "agent": "fence_ipmilan", "timeout": 30, "password_env": None, "password_set": True,
+         "options": {"ip": "127.0.0.1", "ipport": 6230, "username": "admin", "lanplus": 1}}]}
+    assert "s3cret" not in repr(fencing)
+    # the normalised form validates again unchanged (the plan module does so)
+    nodes["esx1"]["fencing"] = fencing
+    assert validate(nodes, [])["nodes"]["esx1"]["fencing"] == fencing
+
+
+def test_a_fence_agent_not_installed_where_fencing_runs_is_refused():
+    nodes = copy.deepcopy(NODES)
+    nodes["esx1"]["fencing"] = {"levels": [{"method": "fence_agent", "agent": "fence_ipmilan",
+                                            "options": {"ip": "10.0.0.5"}}]}
+    with pytest.raises(ConfigError) as err:
+        validate(nodes, [], agents=["fence_redfish"])
+    assert err.value.errors == ["node 'esx1', fencing.levels[0].agent: fence_ipmilan is not installed on the "
+                                "controller (Debian/RHEL package fence-agents)"]
+    assert validate(nodes, [], agents=["fence_ipmilan"])["nodes"]["esx1"]["fencing"]["method"] == "fence_agent"

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The engine of vigil.ha.health with a fake vCenter (issue 16): an edited
+inventory is used without a restart (a refused edit keeps the last good
+one), repeats are marked, and a switchback is asked for once the preferred
+node has settled."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+
+from test_cluster_view import HIERARCHIES, NODES, FakeLink, first_batch, modify  # pylint: disable=import-error
+
+from ansible_collections.vigil.ha.plugins.module_utils import health_source, validation
+
+
+def engine(link, steps, config=None, reload=None, **options):
+    """Run the source; ``steps``: (seconds to wait, callable) done in turn. Returns the events."""
+    async def main():
+        queue = asyncio.Queue()
+        nodes, hierarchies = config or (copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES))
+        source = health_source.HealthSource(
+            validation.load(nodes, hierarchies), queue, link,
+            dict({"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1,
+                  "inventory_interval": 0.1}, **options),
+            ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc", reload=reload,
+            prober=lambda kind, name, params: ("in_service", ["ok"]))
+        task = asyncio.create_task(source.run())
+        for seconds, step in steps:
+            await asyncio.sleep(seconds)
+            if step:
+                step()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        out = []
+        while not queue.empty():
+            out.append(queue.get_nowait()["vigil_ha"])
+        return out
+    return asyncio.run(main())
+
+
+def test_a_maintenance_flag_set_in_the_inventory_is_used_without_a_restart(monkeypatch, caplog):
+    edited = {"hierarchies": copy.deepcopy(HIERARCHIES), "n": 0}
+    edited["hierarchies"][0]["maintenance"] = True
+
+    async def reload():
+        if edited.get("broken"):
+            raise ValueError("vigil.ha.health: the cluster of inv is refused: hierarchy 'web', maintenance: "
+                             "must be true or false")
+        return validation.load(copy.deepcopy(NODES), copy.deepcopy(edited["hierarchies"]))
+    prints = iter(range(100))
+    monkeypatch.setattr(health_source.inventory_watch, "fingerprint", lambda inventory: next(prints) // 3)
+    crash = [modify("vm-1", **{"runtime.powerState": "poweredOff"})]
+    back = [modify("vm-1", **{"runtime.powerState": "poweredOn"})]
+    link = FakeLink([first_batch()], {"web": {"owner": "node1", "generation": 4}})
+
+    def broken():
+        edited["broken"] = True
+    caplog.set_level(logging.INFO)
+    evs = engine(link, [(1, lambda: link.batches.append(crash)), (0.5, lambda: link.batches.append(back)),
+                        (0.5, broken), (1, lambda: link.batches.append(crash)), (0.5, None)], reload=reload)
+    failed = [e for e in evs if e["type"] == "vm" and e["to"] == "failed"]
+    assert len(failed) == 2
+    assert [e["maintenance"] for e in failed] == [True, True]  # the bad edit kept the last good configuration
+    assert failed[0]["maintenance_reasons"] == ["hierarchy web is in maintenance (inventory)"]
+    assert "vigil.ha.health: inventory reloaded: hierarchy web in maintenance" in caplog.text
+    assert ("the edited inventory is refused; the watcher keeps its last good configuration: vigil.ha.health: "
+            "the cluster of inv is refused: hierarchy 'web', maintenance: must be true or false") in caplog.text
+
+
+def test_a_repeat_is_marked_suppressed_not_dropped():
+    crash = [modify("vm-1", **{"runtime.powerState": "poweredOff"})]
+    back = [modify("vm-1", **{"runtime.powerState": "poweredOn"})]
+    link = FakeLink([first_batch()], {"web": {"owner": "node1", "generation": 4}})
+    evs = engine(link, [(0.5, lambda: link.batches.extend([crash, back, crash])), (1, None)])
+    failed = [e for e in evs if e["type"] == "vm" and e["to"] == "failed"]
+    assert [e["suppressed"] for e in failed] == [False, True]
+    assert failed[1]["suppressed_reason"].startswith("repeat of event %d within 120s" % failed[0]["seq"])
+
+
+def test_switchback_is_asked_for_once_the_preferred_node_has_settled():
+    hierarchies = copy.deepcopy(HIERARCHIES)
+    hierarchies[0]["policy"] = {"switchback": "automatic"}
+    link = FakeLink([first_batch()], {"web": {"owner": "node2", "generation": 7}})
+    off = [modify("vm-1", **{"runtime.powerState": "poweredOff"})]
+    on = [modify("vm-1", **{"runtime.powerState": "poweredOn"})]
+    # node1 is off at first, back on after 1 s; settle 1 s: one switchback event some 1 s later.
+    evs = engine(link, [(0.1, lambda: link.batches.append(off)), (1, lambda: link.batches.append(on)),
+                        (0.6, None), (1.5, None)],
+                 config=(copy.deepcopy(NODES), hierarchies), switchback_settle=1)
+    backs = [e for e in evs if e["type"] == "switchback"]
+    assert len(backs) == 1, evs
+    assert (backs[0]["hierarchy"], backs[0]["node"], backs[0]["from"], backs[0]["to"], backs[0]["generation"]) == (
+        "web", "node1", "node2", "node1", 7)
+    assert backs[0]["on_owner"] is False and backs[0]["suppressed"] is False
+    # Switchback manual (the default): never.
+    link = FakeLink([first_batch()], {"web": {"owner": "node2", "generation": 7}})
+    assert [e for e in engine(link, [(1.5, None)], switchback_settle=0) if e["type"] == "switchback"] == []
+
+
+def test_a_check_added_in_the_inventory_runs_without_a_restart(monkeypatch):
+    hierarchies = copy.deepcopy(HIERARCHIES)
+    hierarchies[0]["resources"].append({"name": "port2", "kind": "tcp", "params": {"host": "10.99.0.100", "port": 2},
+                                        "check": {"interval": 2, "timeout": 1}})
+    calls = []
+
+    async def reload():
+        return validation.load(copy.deepcopy(NODES), copy.deepcopy(hierarchies))
+    prints = iter(range(1000))
+    monkeypatch.setattr(health_source.inventory_watch, "fingerprint", lambda inventory: min(next(prints), 3))
+
+    async def main():
+        source = health_source.HealthSource(
+            validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), asyncio.Queue(),
+            FakeLink([first_batch()], {"web": {"owner": "node1", "generation": 4}}),
+            {"state_interval": 0.2, "node_check_interval": 3600, "inventory_interval": 0.1},
+            ansible="/nonexistent/ansible", inventory="/nonexistent", reload=reload,
+            prober=lambda kind, name, params: calls.append(name) or ("in_service", ["ok"]))
+        task = asyncio.create_task(source.run())
+        await asyncio.sleep(1.5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    asyncio.run(main())
+    assert "port2" in calls  # started by the reload (the others wait for their interval)
