@@ -109,33 +109,41 @@ class AgentRunner(object):
         self.sleep = sleep
         self.poll = poll
         self.popen = popen
+        self._ipmitool = None  # whether the agent runs ipmitool: read once, not at every poll
+        self._tmp = None  # the ipmitool wrapper's directory, once written
+
+    def _wrapper(self):
+        """The ipmitool wrapper's path, written once for this runner (``close`` removes it)."""
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="vigil-ha-fence-")
+            with open(os.path.join(self._tmp, "ipmitool"), "w") as f:
+                f.write(IPMITOOL_WRAPPER % (shutil.which("ipmitool") or "ipmitool"))
+            os.chmod(os.path.join(self._tmp, "ipmitool"), stat.S_IRWXU)
+        return os.path.join(self._tmp, "ipmitool")
+
+    def close(self):
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def _call(self, action, budget):
         """``(exit code, output)`` of one agent call, bounded by ``budget`` seconds."""
         lines = ["action=%s" % action] + ["%s=%s" % (k, v) for k, v in sorted(self.options.items())]
         env = dict(os.environ)
-        tmp = None
+        if self._ipmitool is None:
+            self._ipmitool = uses_ipmitool(self.path)
+        if self.password and self._ipmitool:
+            lines.append("ipmitool_path=%s" % self._wrapper())
+            env["IPMI_PASSWORD"] = self.password
+        elif self.password:
+            lines.append("password=%s" % self.password)
         try:
-            if self.password and uses_ipmitool(self.path):
-                tmp = tempfile.mkdtemp(prefix="vigil-ha-fence-")
-                wrapper = os.path.join(tmp, "ipmitool")
-                with open(wrapper, "w") as f:
-                    f.write(IPMITOOL_WRAPPER % (shutil.which("ipmitool") or "ipmitool"))
-                os.chmod(wrapper, stat.S_IRWXU)
-                lines.append("ipmitool_path=%s" % wrapper)
-                env["IPMI_PASSWORD"] = self.password
-            elif self.password:
-                lines.append("password=%s" % self.password)
-            try:
-                proc = self.popen([self.path], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                                  env=env, timeout=max(1, budget), check=False)
-            except subprocess.TimeoutExpired:
-                return None, "%s %s did not answer within %ss" % (self.agent, action, max(1, int(budget)))
-            out = " ".join(((proc.stdout or "") + " " + (proc.stderr or "")).split())
-            return proc.returncode, _redact(out, self.password)[-400:]
-        finally:
-            if tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
+            proc = self.popen([self.path], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                              env=env, timeout=max(1, budget), check=False)
+        except subprocess.TimeoutExpired:
+            return None, "%s %s did not answer within %ss" % (self.agent, action, max(1, int(budget)))
+        out = " ".join(((proc.stdout or "") + " " + (proc.stderr or "")).split())
+        return proc.returncode, _redact(out, self.password)[-400:]
 
     def status(self, budget=None):
         """``on``, ``off``, or raise AgentError."""
@@ -150,6 +158,12 @@ class AgentRunner(object):
 
     def off(self, check_mode=False):
         """Power the machine off and confirm it; a dict saying what was done, or raise AgentError."""
+        try:
+            return self._off(check_mode)
+        finally:
+            self.close()
+
+    def _off(self, check_mode):
         before = self.status()
         if before == "off":
             return {"changed": False, "power_state": "off", "msg": "%s reports it already off" % self.agent}

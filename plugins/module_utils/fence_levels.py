@@ -67,6 +67,9 @@ def fence_in_order(name, levels, try_level, delay=0, check_mode=False, sleep=tim
     for i, level in enumerate(usable, 1):
         try:
             result = dict(try_level(level, check_mode))
+            if not check_mode and not result.get("fenced"):
+                # Only a confirmed fence counts, whatever a level returns.
+                raise LevelFailed(result.get("msg") or "did not confirm the node off")
         except LevelFailed as exc:
             attempts.append(dict(exc.seen, level=i, method=label(level), fenced=False, msg=exc.message))
             continue

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 
-from .kits.base import IN_SERVICE
+from .kits.base import FAILED, IN_SERVICE
 from .state_store import (
     EVENT_PREFIX,
     StateCorruptError,
@@ -83,9 +83,9 @@ def inspect(snapshot, hierarchy):
 
 
 def holders(states):
-    """Nodes where a resource of the hierarchy is in service, sorted."""
+    """Nodes where a resource of the hierarchy is in service or failed (it may still hold it), sorted."""
     return sorted(node for node, res in (states or {}).items()
-                  if any(v == IN_SERVICE for v in (res or {}).values()))
+                  if any(v in (IN_SERVICE, FAILED) for v in (res or {}).values()))
 
 
 def _pending(found):

@@ -194,7 +194,9 @@ class NodeFencer(object):
                                             timeout=p["fence_timeout"], check_mode=check_mode))
         except Exception as exc:  # pylint: disable=broad-except
             error = fence_error_from(exc)
-            raise LevelFailed(error.message)
+            # What was powered off before the failure is said, not lost.
+            raise LevelFailed(error.message, done=[r["msg"] for r in results],
+                              changed=any(r.get("changed") for r in results))
         return {"fenced": all(r.get("fenced") for r in results), "changed": any(r.get("changed") for r in results),
                 "msg": "; ".join(r["msg"] for r in results)}
 

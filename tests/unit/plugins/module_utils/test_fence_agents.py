@@ -164,3 +164,13 @@ def test_which_levels_need_vcenter():
     assert fence_levels.needs_vcenter([{"method": "vcenter_poweroff"}])
     assert not fence_levels.needs_vcenter([{"method": "vcenter_poweroff"}, {"method": "fence_agent"}])
     assert not fence_levels.needs_vcenter([{"method": "none"}])
+
+
+def test_a_level_that_returns_without_confirming_is_not_a_fence():
+    """Only ``fenced: true`` counts (outside check mode), whatever a level returns."""
+    def try_level(level, check_mode):
+        return {"fenced": level["method"] == "fence_agent", "msg": "looked at it"}
+    result = fence_levels.fence_in_order("esx1", [{"method": "vcenter_poweroff"},
+                                                  {"method": "fence_agent", "agent": "fence_ipmilan"}], try_level)
+    assert [(a["level"], a["fenced"], a["msg"]) for a in result["attempts"]] == [
+        (1, False, "looked at it"), (2, True, "looked at it")]
