@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean chaos chaos-fast chaos-mutation
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean chaos chaos-fast chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
@@ -28,7 +28,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity lint integration molecule chaos-fast
+test: setup unit playbooks sanity lint docs-lint integration molecule chaos-fast
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -51,6 +51,11 @@ integration: lab-start
 # (.ansible-lint says what is excluded and why).
 lint:
 	$(VENV)/bin/ansible-lint --nocolor
+
+# Every plugin's and role's documentation as antsibull-docs renders it
+# (docs.ansible.com's tool), on the collection as ansible finds it (.build/collections).
+docs-lint:
+	cd .build/collections/ansible_collections/vigil/ha && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/collections $(CURDIR)/$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 
 # The roles' scenarios on test hosts made of network namespaces with sshd
 # (extensions/molecule/resources/create.yml); each destroys what it made.
