@@ -12,13 +12,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda changelog clean chaos chaos-fast chaos-mutation
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
 	@echo "make test    - set up, run unit, sanity and integration tests"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs, and bench-eda"
-	@echo "make bench-eda - detection latency, recovery time, the watcher's cost at 5,000 VMs"
+	@echo "make bench-eda - detection latency, recovery time, the watcher's cost at 5,000 VMs, and bench-fencing"
+	@echo "make bench-fencing - fencing through a BMC (fence_ipmilan, fence_redfish); host crash -> VMs on another host"
 	@echo "make chaos   - every fault-injection scenario against the lab (CHAOS='name ...' or CHAOS='--seed N')"
 	@echo "make lab-start | lab-stop | lab-status"
 
@@ -88,10 +89,15 @@ bench: setup bench-eda
 	$(PY) bench/health_read.py
 
 # Detection latency, recovery time (lab "default") and the watcher's cost at 5,000 VMs.
-bench-eda: setup lab-start
+bench-eda: setup lab-start bench-fencing
 	$(PY) bench/detection.py
 	$(PY) bench/recovery.py
 	$(PY) bench/watcher_cost.py
+
+# Issue 11: a BMC fence with the product's agent runner; a host crash in host mode under the watcher.
+bench-fencing: setup lab-start
+	$(PY) bench/fencing.py
+	$(PY) bench/host_failover.py
 
 changelog: setup
 	$(VENV)/bin/antsibull-changelog lint

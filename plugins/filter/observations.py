@@ -37,6 +37,13 @@ options:
     description: The registered vm_health_info result (may be failed).
     type: dict
     required: true
+  host_probes:
+    description:
+      - Host mode. The registered app_health_info on P(vigil.ha.host_probes#filter), run on the controller.
+        A host vCenter still calls connected whose management address does not answer is V(unreachable),
+        and the result's C(unanswered) says why (the fence then does not trust vCenter for it).
+    type: dict
+    required: false
 """
 
 EXAMPLES = r"""

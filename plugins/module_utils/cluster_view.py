@@ -85,6 +85,9 @@ class ClusterView(object):
         # a split is reported once it lasted this long (seconds).
         self.placement_settle = 0
         self._split_since = {}  # hierarchy -> monotonic time it was first seen split
+        # Host mode nodes whose management address (check.address) stopped answering, confirmed
+        # by the source's probes: dead or hung, whatever vCenter still shows. node -> reason.
+        self.unanswered = {}
 
     # -- where things are ------------------------------------------------
 
@@ -227,7 +230,8 @@ class ClusterView(object):
             # Degraded (VMware Tools not reporting yet) still runs; the switchover checks it over SSH.
             return self.objects.vm_verdict(self.node_vm(name)).status in (health.OK, health.DEGRADED)
         host = self.objects.find_host(node.esxi)
-        return host is not None and self.objects.host_verdict(host).status in (health.OK, health.DEGRADED)
+        return host is not None and name not in self.unanswered \
+            and self.objects.host_verdict(host).status in (health.OK, health.DEGRADED)
 
     def fencing(self, name):
         """``{"possible", "reason"}``: could ``name`` be fenced right now, through vCenter or a fence agent?"""
@@ -256,6 +260,9 @@ class ClusterView(object):
         if host is not None and self.objects.props(host).get("runtime.powerState") in HOST_OFF:
             return {"possible": True, "reason": "ESXi host %s of node %s is powered off: what it ran is off"
                     % (self.objects.name(host), name)}
+        if node.name in self.unanswered:
+            return {"possible": False, "reason": "vCenter cannot confirm anything on ESXi host %s: its %s"
+                    % (node.esxi, self.unanswered[node.name])}
         if vm and not self.objects.connected(vm):
             return {"possible": False, "reason": "the VM of node %s is %s in vCenter" % (
                 name, self.objects.props(vm).get("runtime.connectionState") or "not connected")}
@@ -282,6 +289,14 @@ class ClusterView(object):
                     kind, params = resource.endpoint
                     out.append((hierarchy.name, resource.name, kind, params, interval, timeout))
         return out
+
+    def host_probes(self):
+        """``(node, esxi, address, port, interval, timeout)`` of every host mode node with a
+        ``check.address``: its management endpoint, probed so that a dead host is seen before
+        vCenter notices (about a minute on a real vCenter)."""
+        return [(n.name, n.esxi, n.check["address"], n.check.get("port", 443), n.check["interval"],
+                 n.check["timeout"]) for n in sorted(self.cluster.nodes.values(), key=lambda n: n.name)
+                if n.mode != GUEST and n.check.get("address")]
 
     def vm_down(self, hierarchy, resource):
         """Why a host mode ``vm`` resource's VM cannot answer (off, failed, unseen), or None:

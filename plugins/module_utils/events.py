@@ -90,6 +90,14 @@ class Tracker(object):
         reports[observer] = (state, list(reasons))
         return self._settle(key)
 
+    def changes(self, key, state, observer="default"):
+        """Would this report change the subject's state? Nothing is recorded."""
+        reports = dict(self._reports.get(key, {}))
+        reports[observer] = (state, [])
+        worst = reports[max(sorted(reports), key=lambda o: RANK.get(reports[o][0], 2))][0]
+        before = self._state.get(key)
+        return worst not in QUIET_FIRST if before is None else before[0] != worst
+
     def drop(self, key, observer):
         """Forget one observer's report (it no longer applies); a Transition if that changes the state."""
         reports = self._reports.get(key)

@@ -80,8 +80,12 @@ class Fencer(object):
         out.update(extra)
         return out
 
-    def fence(self, uuid=None, moref=None, name=None, timeout=60, check_mode=False):
-        """Power the VM off and verify; return a result with ``fenced: true`` or raise ``FenceError``."""
+    def fence(self, uuid=None, moref=None, name=None, timeout=60, check_mode=False, host_unanswered=None):
+        """Power the VM off and verify; return a result with ``fenced: true`` or raise ``FenceError``.
+
+        ``host_unanswered``: why the VM's host is known dead or hung although vCenter may still call
+        it connected (its management address does not answer): vCenter's view of it is stale, so
+        nothing is confirmed through vCenter unless vCenter reports the host powered off."""
         if not uuid and not moref:
             raise FenceError("give uuid or moref of the VM to fence (a VM is never named by its name alone)",
                              field="uuid")
@@ -96,6 +100,10 @@ class Fencer(object):
         before = self.observe(ref)
         label = "%s (%s)" % (name or before["vm_name"] or ref, ref)
         why = None if before["host_power"] in HOST_OFF else self.blind_spot(before, label)
+        if host_unanswered and not why and before["host_power"] not in HOST_OFF:
+            why = ("cannot confirm that %s is powered off through vCenter: vCenter still shows its host %s %s, "
+                   "but the %s (vCenter has not noticed yet); fence it another way or confirm by hand"
+                   % (label, before["host"] or "(none)", before["host_connection"] or "unknown", host_unanswered))
         if why:
             raise FenceError(why, **self._result(before, name))
         diff = {"before": {"power_state": before["power_state"]}}

@@ -10,7 +10,9 @@ transitions become events:
   (vcenter_view.py); owner and generation of each hierarchy are read
   again before every event about a hierarchy and every few seconds;
 - the tcp/http checks of every resource, run here on their own intervals
-  against the hierarchy's owner;
+  against the hierarchy's owner, and the probes of the host mode nodes'
+  management addresses (``check.address``: a dead ESXi host is seen
+  before vCenter marks it not responding);
 - the node-side checks (``vigil.ha.app_health_info`` over SSH) of the
   resources each owner holds, on a longer interval (node_checks.py).
 
@@ -215,13 +217,19 @@ class HealthSource(object):
         """Observe every subject vCenter shows; emit its transitions. Owner and
         generation are read again first, only when there is one to emit: most
         batches of a large vCenter are about VMs outside the cluster."""
+        subjects = self.view.subjects()
+        # Owners first when something changed: a host mode VM seen off on a new owner is the
+        # move starting it (start_grace), which only a fresh read of the owner tells.
+        if not states_read and any(self.tracker.changes(s.key, s.state, "vcenter") for s in subjects):
+            await self._refresh_states()
         found = []
-        for subject in self.view.subjects():
-            transition = self.tracker.observe(subject.key, subject.state, subject.reasons, "vcenter")
+        for subject in subjects:
+            reasons = self._moved_reasons(subject)
+            if reasons is None:
+                continue
+            transition = self.tracker.observe(subject.key, subject.state, reasons, "vcenter")
             if transition:
                 found.append((subject, transition))
-        if found and not states_read:
-            await self._refresh_states()
         for subject, transition in found:
             if subject.hierarchy is not None:  # a resource, a placement: about its own hierarchy
                 pairs = [(subject.hierarchy, subject.nodes[0] if subject.nodes else None)]
@@ -230,6 +238,22 @@ class HealthSource(object):
             for hierarchy, node in pairs:
                 await self._emit(subject.type, subject.name, transition, hierarchy, node, subject.resource,
                                  subject.moref, resync)
+
+    def _moved_reasons(self, subject):
+        """The reasons to observe for ``subject``, or None while it is a resource of a hierarchy
+        that just moved, not yet in service on the new owner, within start_grace (not observed,
+        so that it fails once the grace is over if it never came up)."""
+        key = (subject.hierarchy, subject.resource)
+        deadline = self.unarmed.get(key) if subject.type == events.RESOURCE else None
+        if deadline is None:
+            return subject.reasons
+        if time.monotonic() >= deadline:
+            del self.unarmed[key]  # the grace is over for the node-side checks too
+            if subject.state != "in_service":
+                return ["not in service %ss after %s moved" % (self.options["start_grace"], subject.hierarchy)] \
+                    + list(subject.reasons)
+            return subject.reasons
+        return subject.reasons if subject.state == "in_service" else None
 
     async def _state_loop(self):
         while True:
@@ -304,6 +328,51 @@ class HealthSource(object):
                 await self._resource_report(hierarchy, resource, state, reasons, kind, owner)
             await asyncio.sleep(interval)
 
+    async def _probe_loop(self, node, esxi, address, port, interval, timeout):
+        """Probe a host mode node's management address (its hostd) every ``interval``. A failure is
+        confirmed by a second probe a second later; then the host is ``failed`` (observer ``probe``)
+        whatever vCenter still shows, so that the failover starts before vCenter notices."""
+        params = {"host": address, "port": port, "timeout": timeout}
+        failures = 0
+        try:
+            while True:
+                try:
+                    state, reasons = await asyncio.wait_for(
+                        asyncio.to_thread(self.prober, "tcp", node, params), timeout + 1)
+                except asyncio.TimeoutError:
+                    state, reasons = "failed", ["no answer within %ss" % timeout]
+                except Exception as exc:  # pylint: disable=broad-except
+                    state, reasons = "unknown", [str(exc)]
+                if state == "unknown":
+                    await asyncio.sleep(interval)  # the probe could not run: it says nothing about the host
+                    continue
+                failures = failures + 1 if state != "in_service" else 0
+                if failures == 1:
+                    await asyncio.sleep(min(1, interval))  # one lost answer is no crash: ask again soon
+                    continue
+                why = "management address does not answer: %s" % ("; ".join(reasons) or "%s:%s" % (address, port))
+                await self._probe_report(node, esxi, why if failures else None)
+                await asyncio.sleep(interval)
+        finally:
+            self.view.unanswered.pop(node, None)
+
+    async def _probe_report(self, node, esxi, why):
+        """The probe's verdict on a host, on the same subject as vCenter's (the host's MoRef)."""
+        if why:
+            self.view.unanswered[node] = why
+        else:
+            self.view.unanswered.pop(node, None)
+        host = self.view.objects.find_host(esxi) if self.view.vcenter_up else None
+        if host is None:
+            return  # vCenter's own events speak for it meanwhile; the next probe reports again
+        transition = self.tracker.observe((events.HOST, host), "failed" if why else "ok", [why] if why else [],
+                                          "probe")
+        if not transition:
+            return
+        await self._refresh_states()
+        for hierarchy, who in self.view.targets([node]):
+            await self._emit(events.HOST, esxi, transition, hierarchy, who, moref=host)
+
     async def _node_loop(self):
         while True:
             owners = sorted(set(self.view.owner(h) for h in self.view.cluster.hierarchies) - set([None]))
@@ -360,12 +429,14 @@ class HealthSource(object):
         try:
             while True:
                 self.reloaded.clear()
-                wanted = dict((repr(check), check) for check in self.view.endpoint_checks())
+                wanted = dict((repr(check), (self._endpoint_loop, check)) for check in self.view.endpoint_checks())
+                wanted.update((repr(("host probe",) + probe), (self._probe_loop, probe))
+                              for probe in self.view.host_probes())
                 for key in [k for k in tasks if k not in wanted]:
                     tasks.pop(key).cancel()
-                for key, check in wanted.items():
+                for key, (loop, check) in wanted.items():
                     if key not in tasks or tasks[key].done():
-                        tasks[key] = asyncio.ensure_future(self._endpoint_loop(*check))
+                        tasks[key] = asyncio.ensure_future(loop(*check))
                         tasks[key].add_done_callback(died)
                 await self.reloaded.wait()
         finally:

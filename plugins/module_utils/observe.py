@@ -35,6 +35,20 @@ def _host_health(host):
     return "ok"
 
 
+def host_probes(hierarchy, nodes):
+    """The ``tcp`` resources (for app_health_info on the controller) that probe the management
+    address (``check.address``) of each host mode node of ``hierarchy``, named by the node."""
+    out = []
+    for member in hierarchy["nodes"]:
+        node = nodes.get(member["node"]) or {}
+        check = node.get("check") or {}
+        if node.get("mode") == "host" and check.get("address"):
+            out.append({"name": member["node"], "kind": "tcp",
+                        "params": {"host": check["address"], "port": check.get("port", 443),
+                                   "timeout": check.get("timeout", 2)}})
+    return out
+
+
 def _endpoint_failures(endpoints):
     """``{resource: reasons}`` of the vm resources whose check.tcp/check.http did not answer
     (app_health_info run on the controller); a check that could not run says nothing."""
@@ -42,22 +56,34 @@ def _endpoint_failures(endpoints):
                 if r.get("state") == "failed")
 
 
-def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None):
+def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None, host_probes=None):
     """Host mode: nodes are ESXi hosts and resources whole VMs, all seen in
     one vm_health_info read (VMs and hosts). A VM is in service on the host
     vCenter places it on when it is on and not failed there, and its
-    check.tcp/check.http (``endpoints``) answers; out of service everywhere else."""
+    check.tcp/check.http (``endpoints``) answers; out of service everywhere else.
+
+    ``host_probes``: app_health_info run on the controller on a ``tcp``
+    resource per node with ``check.address`` (named by the node). A host
+    vCenter still calls connected whose management address does not answer
+    is ``unreachable`` (vCenter has not noticed yet: it must be fenced), and
+    ``unanswered`` says why, so that the fence does not trust vCenter for it."""
     reachable = bool(vm_health) and not vm_health.get("failed") and "vms" in vm_health
     unanswered = _endpoint_failures(endpoints)
+    silent = dict((node, "management address does not answer: %s" % ("; ".join(why) or "no answer"))
+                  for node, why in _endpoint_failures(host_probes).items())
     states, health, problems, vms = {}, {}, [], {}
     if not reachable:
-        return {"states": states, "node_health": health, "vcenter_reachable": False, "vms": vms, "problems": problems}
+        return {"states": states, "node_health": health, "vcenter_reachable": False, "vms": vms, "problems": problems,
+                "unanswered": silent}
     esxi = dict((m["node"], (nodes.get(m["node"]) or {}).get("esxi") or m["node"]) for m in hierarchy["nodes"])
     hosts = dict((h["name"], h) for h in vm_health.get("hosts", []))
     for node, name in esxi.items():
         host = hosts.get(name)
         health[node] = _host_health(host) if host else "unknown"
-        if health[node] != "ok":
+        if health[node] in ("ok", "maintenance") and node in silent:
+            health[node] = "unreachable"  # vCenter has not noticed yet; its VMs may still run
+            problems.append("%s: vCenter shows it connected, but the %s" % (node, silent[node]))
+        elif health[node] != "ok":
             problems.append("%s: %s" % (node, "; ".join(host["reasons"]) if host else "not found in vCenter"))
         states[node] = {}
     for res in hierarchy["resources"]:
@@ -81,12 +107,13 @@ def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None):
                                 "host": vm["host"], "moref": vm["moref"], "uuid": vm["uuid"]}
         else:
             problems.append("%s: VM not found in vCenter" % res["name"])
-    return {"states": states, "node_health": health, "vcenter_reachable": True, "vms": vms, "problems": problems}
+    return {"states": states, "node_health": health, "vcenter_reachable": True, "vms": vms, "problems": problems,
+            "unanswered": silent}
 
 
-def observations(hierarchy, nodes, node_checks, vm_health):
+def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None):
     """``{"states", "node_health", "vcenter_reachable", "vms", "problems"}``
-    for make_plan; ``problems`` says in words what is failed or unknown on
+    (and ``unanswered`` in host mode) for make_plan; ``problems`` says in words what is failed or unknown on
     which node, so that a refusal can say why.
 
     - ``hierarchy``: the hierarchy as validate_cluster returns it;
@@ -96,10 +123,12 @@ def observations(hierarchy, nodes, node_checks, vm_health):
     - ``vm_health``: the registered vm_health_info result on the nodes' VMs.
 
     In host mode ``node_checks`` is app_health_info run once on the
-    controller on the vm resources' check.tcp/check.http (no loop).
+    controller on the vm resources' check.tcp/check.http (no loop), and
+    ``host_probes`` the probes of the hosts' management addresses
+    (host_mode_observations).
     """
     if _host_mode(hierarchy, nodes):
-        return host_mode_observations(hierarchy, nodes, vm_health, node_checks)
+        return host_mode_observations(hierarchy, nodes, vm_health, node_checks, host_probes)
     states, health, problems = {}, {}, []
     for result in (node_checks or {}).get("results", []):
         node = result.get("item")

@@ -40,6 +40,7 @@ HIERARCHY_KEYS = ("name", "nodes", "policy", "resources", "maintenance")
 RESOURCE_KEYS = ("name", "kind", "params", "depends_on", "check")
 
 NODE_CHECK = {"interval": 5, "timeout": 2}
+PROBE_KEYS = ("address", "port")  # check of a host mode node: its management endpoint
 RESOURCE_CHECK = {"interval": 10, "timeout": 5}
 POLICY = {
     "local_recovery": {"attempts": 3, "window": 300},
@@ -263,12 +264,43 @@ def _node(errs, name, raw):
 
     fencing = _fencing(errs, where, raw.get("fencing"), mode, physical)
 
-    check = _timing(errs, where, "check", raw.get("check"), NODE_CHECK)
+    raw_check = raw.get("check")
+    probe = {}
+    if isinstance(raw_check, dict) and (mode == HOST or any(k in raw_check for k in PROBE_KEYS)):
+        if mode == HOST:  # its keys are checked here, where address and port are known too
+            _unknown(errs, where, raw_check, ("interval", "timeout") + PROBE_KEYS, "check.")
+            raw_check = dict((k, v) for k, v in raw_check.items() if k in ("interval", "timeout"))
+        if any(k in raw.get("check") for k in PROBE_KEYS):
+            probe = _host_probe(errs, where, raw["check"], mode)
+        raw_check = dict((k, v) for k, v in raw_check.items() if k not in PROBE_KEYS)
+    check = _timing(errs, where, "check", raw_check, NODE_CHECK)
+    check.update(probe)
     maintenance = _flag(errs, where, "maintenance", raw.get("maintenance"))
     if mode is None:
         return None
     return {"mode": mode, "vm": vm, "physical": bool(physical) if mode == GUEST else False, "esxi": esxi,
             "fencing": fencing, "check": check, "maintenance": maintenance}
+
+
+def _host_probe(errs, where, raw, mode):
+    """``{address, port}`` of an ESXi host's management endpoint (its hostd, 443), which the
+    watcher and the failover probe so that a dead host is seen before vCenter notices."""
+    if mode != HOST:
+        errs.add(where, "check.address", "only for host mode nodes (the ESXi host's management address)")
+        return {}
+    address, port = raw.get("address"), raw.get("port", 443)
+    if address is None:
+        errs.add(where, "check.address", "required with check.port (the ESXi host's management address)")
+        return {}
+    if not _typed(errs, where, "check.address", address, "str"):
+        return {}
+    if not address.strip() or any(c.isspace() for c in address):
+        errs.add(where, "check.address", "must be a host name or IP address, not %r" % address)
+        return {}
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        errs.add(where, "check.port", "must be a port number 1-65535, not %r" % (port,))
+        return {}
+    return {"address": address, "port": port}
 
 
 def _fencing(errs, where, raw, mode, physical):

@@ -44,6 +44,13 @@ options:
       - Each call to vCenter is bounded by O(timeout) in addition.
     type: int
     default: 60
+  host_unanswered:
+    description:
+      - Why the VM's ESXi host is dead or hung although vCenter may still call it connected (in host mode,
+        the host's management address, C(check.address), did not answer the controller's probe).
+      - Given, the VM is never confirmed off through vCenter (vCenter's view of the host is stale) unless
+        vCenter reports the host powered off; the task fails with RV(fenced=false).
+    type: str
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
@@ -138,6 +145,7 @@ def main():
         moref=dict(type="str"),
         name=dict(type="str"),
         fence_timeout=dict(type="int", default=60),
+        host_unanswered=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_one_of=[("uuid", "moref")], mutually_exclusive=[("uuid", "moref")])
@@ -153,7 +161,7 @@ def main():
     def fence(client):
         result = Fencer(VmOperations(client)).fence(
             uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
-            check_mode=module.check_mode)
+            check_mode=module.check_mode, host_unanswered=p["host_unanswered"])
         if not module._diff:
             result.pop("diff", None)
         return result

@@ -82,6 +82,13 @@ options:
     description: Seconds, 1 to 900, for a V(vcenter_poweroff) level's power-off and verification, per VM.
     type: int
     default: 60
+  host_unanswered:
+    description:
+      - Host mode. Why the node's ESXi host is dead or hung although vCenter may still call it connected
+        (its management address, C(check.address), did not answer the controller's probe).
+      - Given, a V(vcenter_poweroff) level confirms nothing (vCenter's view of the host is stale) unless
+        vCenter reports the host powered off; the next level (its BMC) decides.
+    type: str
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
@@ -191,7 +198,8 @@ class NodeFencer(object):
             for vm in p["vms"]:
                 ident = vm.get("params") or vm  # a vm resource of the hierarchy, or a node's vm
                 results.append(fencer.fence(uuid=ident.get("uuid"), moref=ident.get("moref"), name=vm.get("name"),
-                                            timeout=p["fence_timeout"], check_mode=check_mode))
+                                            timeout=p["fence_timeout"], check_mode=check_mode,
+                                            host_unanswered=p["host_unanswered"]))
         except Exception as exc:  # pylint: disable=broad-except
             error = fence_error_from(exc)
             # What was powered off before the failure is said, not lost.
@@ -224,6 +232,7 @@ def main():
         vms=dict(type="list", elements="dict", default=[]),
         delay=dict(type="int", default=0),
         fence_timeout=dict(type="int", default=60),
+        host_unanswered=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params

@@ -9,11 +9,22 @@ runs (the first break fails it at once) and once more when it ends.
                  carried the generation that was current
   writes         every write the client saw acknowledged is on the node that
                  serves at the end (the data directory is shared, see lab.py)
-  secrets        the vCenter password (a canary) is in no output, log,
-                 ledger line, vCenter event or result
+  secrets        the vCenter password (a canary; in host-mode scenarios the
+                 BMC's too) is in no output, log, ledger line, vCenter event
+                 or result
   ledger         every decision, including each decision not to act, is in
                  the ledger
   sessions       vCenter's sessions return to their count before the scenario
+
+and, for the host-mode scenarios (scenarios/hosts.py, hierarchy erp):
+
+  erp_generation the generation audit for erp
+  erp_vms        each of erp's VMs runs on one host at most: a hung host's
+                 VMs count as running until the host is seen powered off
+                 (vCenter cannot see them stop), so a start elsewhere before
+                 the fence confirmed it breaks the audit; on a new host a VM
+                 runs only once the VMs it depends on run there; and every
+                 run's VM starts come after its fence, in dependency order
 
 Each audit has start(ctx), sample() -> problem or None, finish(ctx) -> problems.
 The generation and sessions audits read vCenter with the collection's own
@@ -31,7 +42,7 @@ import time
 from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
-from lab import HIERARCHY, nodes
+from lab import HIERARCHY, HOST_DEPENDS, HOST_HIERARCHY, HOST_VMS, nodes
 
 
 def client(lab, timeout=5):
@@ -81,8 +92,10 @@ class SingleOwner(Audit):
 class Generation(Audit):
     name = "generation"
 
-    def __init__(self, lab):
-        self.lab = lab
+    def __init__(self, lab, hierarchy=HIERARCHY):
+        self.lab, self.hierarchy = lab, hierarchy
+        if hierarchy != HIERARCHY:
+            self.name = "%s_generation" % hierarchy
         self.client = None
         self.series = []   # (utc time of the read, generation, owner)
         self.lock = threading.Lock()   # the sampler and the scenario share the session
@@ -94,7 +107,7 @@ class Generation(Audit):
 
     def read(self):
         with self.lock:
-            state = StateStore(RootAnnotations(self.client)).read(HIERARCHY)
+            state = StateStore(RootAnnotations(self.client)).read(self.hierarchy)
         return state["generation"], state["owner"]
 
     def sample(self):
@@ -106,7 +119,7 @@ class Generation(Audit):
         last = self.series[-1][1] if self.series else None
         self.series.append((now, generation, owner))
         if last is not None and generation < last:
-            return "generation of %s went down from %s to %s" % (HIERARCHY, last, generation)
+            return "generation of %s went down from %s to %s" % (self.hierarchy, last, generation)
         return None
 
     def current(self):
@@ -115,7 +128,7 @@ class Generation(Audit):
     def finish(self, ctx):
         problems = [p for p in [self.sample()] if p]
         for line in ctx.ledger_lines():
-            if line.get("decision") != "act":
+            if line.get("decision") != "act" or line.get("hierarchy", HIERARCHY) != self.hierarchy:
                 continue
             gen = line.get("generation")
             steps = (line.get("result") or {}).get("steps") or []
@@ -204,6 +217,10 @@ class Secrets(Audit):
             if os.path.isfile(path) and not path.endswith(".json"):
                 with open(path, encoding="utf-8", errors="replace") as f:
                     yield os.path.basename(path), f.read()
+        bmc_log = os.path.join(nodes.LAB_ROOT, "default", "bmc.log")
+        if os.path.isfile(bmc_log):
+            with open(bmc_log, encoding="utf-8", errors="replace") as f:
+                yield "the lab's BMC log", f.read()
         for name in ("node1", "node2", "node3"):
             node = nodes.node_named(name)
             for path in glob.glob(os.path.join(node.run, "*.log")) + [node.app_log, node.sshd_log]:
@@ -224,7 +241,8 @@ class Secrets(Audit):
         for where, text in self.texts(ctx):
             for canary in canaries:
                 if canary in text:
-                    problems.append("a vCenter password (canary) appears in %s" % where)
+                    vcenter = canary == getattr(self.lab, "password", canary)
+                    problems.append("a %s password (canary) appears in %s" % ("vCenter" if vcenter else "BMC", where))
         return sorted(set(problems))
 
 
@@ -249,7 +267,9 @@ class Ledger(Audit):
                 if "refused: %s" % code not in decisions:
                     problems.append("%s said refused (%s), but the ledger has no such decision (has %s)"
                                     % (run.name, code, decisions))
-            if run.rc == 0 and "done" not in decisions:
+            # A watcher's run that stopped for an operator ends without failing (vigil_ha_refusal_as_result):
+            # its result is the rulebook's wait_for_operator line.
+            if run.rc == 0 and "done" not in decisions and "wait_for_operator" not in decisions:
                 problems.append("%s succeeded, but the ledger records no result" % run.name)
             if not decisions:
                 problems.append("%s (rc=%s) left no decision in the ledger: %s" % (run.name, run.rc, last_words(run)))
@@ -297,13 +317,85 @@ class Sessions(Audit):
         return []
 
 
+STEP_DONE = re.compile(r"TASK \[Step \d+: ([^\]]+)\] \**\s*(?:changed|ok)")
+VM_START = re.compile(r"start VM (\S+) on (\S+)")
+
+
+class HostVms(Audit):
+    """erp's VMs in the lab (the simulator's records and the hosts' power),
+    every second: see the module's docstring."""
+    name = "erp_vms"
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.home, self.off_seen = {}, set()
+
+    def start(self, ctx):
+        self.off_seen = set()
+        running = self.running()
+        self.home = dict((r, sorted(hosts)[0]) for r, hosts in running.items() if len(hosts) == 1)
+
+    def running(self):
+        """{resource: hosts it runs on}. The VMs are read before the hosts:
+        a host seen off after its VM was seen on is newer news, never older."""
+        vms = self.lab.host_vms()
+        hosts = self.lab.hosts()
+        self.off_seen.update(h for h, (dummy, power) in hosts.items() if power == "poweredOff")
+        out = {}
+        for resource, copies in vms.items():
+            on = set(c["host"] for c in copies if c["power_state"] == "poweredOn"
+                     and hosts.get(c["host"], ("", ""))[1] != "poweredOff")
+            home = self.home.get(resource)
+            # A host that stopped responding keeps running what it ran, whatever
+            # vCenter's frozen record says, until it is seen powered off.
+            if home and home not in self.off_seen and hosts.get(home, ("",))[0] != "connected" and not [
+                    c for c in copies if c["host"] == home and c["power_state"] == "poweredOff"]:
+                on.add(home)
+            out[resource] = on
+        return out
+
+    def sample(self):
+        try:
+            running = self.running()
+        except Exception:  # pylint: disable=broad-except
+            return None   # the lab's control API busy: nothing seen, nothing to judge
+        for resource, hosts in sorted(running.items()):
+            if len(hosts) > 1:
+                return "%s runs on %d hosts at once: %s (a host not seen off counts)" % (
+                    resource, len(hosts), sorted(hosts))
+            for host in hosts - {self.home.get(resource)}:
+                missing = [d for d in HOST_DEPENDS.get(resource, []) if host not in running.get(d, ())]
+                if missing:
+                    return "%s runs on %s before %s, which it depends on" % (resource, host, ", ".join(missing))
+        return None
+
+    def finish(self, ctx):
+        problems = [p for p in [self.sample()] if p]
+        for run in ctx.runs:
+            steps = STEP_DONE.findall(run.out)
+            starts = [(i, m.group(1), m.group(2)) for i, m in ((i, VM_START.match(s)) for i, s in enumerate(steps)) if m]
+            if not starts or not [r for r in HOST_VMS if any(name == r for dummy, name, dummy2 in starts)]:
+                continue
+            fences = [i for i, step in enumerate(steps) if step.startswith("fence ")]
+            if "failover" in run.name and (not fences or fences[0] > starts[0][0]):
+                problems.append("%s started %s before any fence" % (run.name, starts[0][1]))
+            order = [name for dummy, name, dummy2 in starts]
+            for resource, deps in HOST_DEPENDS.items():
+                for dep in deps:
+                    if resource in order and dep in order and order.index(dep) > order.index(resource):
+                        problems.append("%s started %s before %s, which it depends on" % (run.name, resource, dep))
+        return problems
+
+
 class Audits(object):
     """All audits of one scenario, sampled every second on a thread."""
 
-    def __init__(self, lab, interval=1.0):
+    def __init__(self, lab, interval=1.0, host=False):
         self.single = SingleOwner(lab)
         self.gen = Generation(lab)
         self.all = [self.single, self.gen, Writes(lab), Secrets(lab), Ledger(), Sessions(lab)]
+        if host:   # a host-mode scenario: erp is watched as closely as web
+            self.all += [Generation(lab, HOST_HIERARCHY), HostVms(lab)]
         self.interval = interval
         self.problems = {}
         self.lock = threading.Lock()

@@ -31,8 +31,8 @@ class AuditBroken(ScenarioFailed):
 class Run(object):
     """One ansible-playbook run and what it left."""
 
-    def __init__(self, name, args):
-        self.name, self.args = name, list(args)
+    def __init__(self, name, args, hierarchy=HIERARCHY):
+        self.name, self.args, self.hierarchy = name, list(args), hierarchy
         self.rc, self.out, self.killed = None, "", False
         self.ledger_before = self.ledger_after = 0
         self.started = self.ended = None
@@ -44,7 +44,7 @@ class Run(object):
 
     def where(self):
         """(owner, generation) the run ended with, from its last word."""
-        found = re.findall(r"%s is in service on (\S+) \(generation (\d+)\)" % HIERARCHY, self.text)
+        found = re.findall(r"%s is in service on (\S+) \(generation (\d+)\)" % self.hierarchy, self.text)
         return (found[-1][0], int(found[-1][1])) if found else (None, None)
 
     def said(self, *phrases):
@@ -143,13 +143,13 @@ class Context(object):
         with open(self.ledger, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
 
-    def start_playbook(self, name, *extra, inventory=None, vcenter_vars=None, on_line=None):
+    def start_playbook(self, name, *extra, inventory=None, vcenter_vars=None, on_line=None, hierarchy=HIERARCHY):
         """Start `ansible-playbook vigil.ha.NAME` (verbose, as a log would keep
         it); returns (Run, wait) where wait() finishes it. on_line(run, line,
         proc) sees every output line as it comes (to time a fault on a step)."""
         args = ["-v", "-i", inventory or self.lab.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
-                "-e", "hierarchy=" + HIERARCHY] + list(extra)
-        run = Run(name, args)
+                "-e", "hierarchy=" + hierarchy] + list(extra)
+        run = Run(name, args, hierarchy)
         self.check()
         run.ledger_before = len(self.ledger_lines())
         run.started = time.monotonic()
@@ -189,15 +189,16 @@ class Context(object):
 
     # -- the watcher ------------------------------------------------------------
 
-    def watcher(self, variables=None):
+    def watcher(self, variables=None, cluster=None):
         """Start the watcher: the real ansible-rulebook with vigil.ha.auto_failover
         and the source vigil.ha.health on the suite's cluster (shared data
-        directory), with this scenario's ledger and locks. It is stopped (its
+        directory; or `cluster`, the host-mode one), with this scenario's
+        ledger and locks. It is stopped (its
         whole process group) when the scenario ends, pass or fail, and every
         playbook run it made becomes a Run for the audits."""
         self.check()
         rulebook = Rulebook(pathlib.Path(self.dir), name="watcher-%d" % len(self.watchers),
-                            state_dir=self.dir, cluster=self.lab.inventory, variables=variables)
+                            state_dir=self.dir, cluster=cluster or self.lab.inventory, variables=variables)
         self.watchers.append(rulebook)
         self.on_cleanup(lambda: self.stop_watcher(rulebook))
         return rulebook

@@ -14,6 +14,7 @@ orchestration must keep (two nodes writing at once is what the single-owner
 audit catches)."""
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import bmc  # noqa: E402  pylint: disable=wrong-import-position
 import nodes  # noqa: E402  pylint: disable=wrong-import-position
 
 LAB = os.path.join(nodes.LAB_ROOT, "default")
@@ -33,6 +35,15 @@ SHARED = os.path.join(CHAOS, "shared", "web")
 HIERARCHY = "web"
 PRIMARY, STANDBY = "node1", "node2"
 NODE_NAMES = ("node1", "node2", "node3")
+# Host mode (scenarios/hosts.py): the lab's hierarchy erp (two whole VMs,
+# erp-app needs erp-db) on esxi-03.lab, then esxi-02.lab. esxi-03.lab runs
+# node3, which is in no hierarchy of web's cluster: a host that dies there
+# leaves web (and its audits) untouched on node1 (esxi-01.lab).
+HOST_HIERARCHY = "erp"
+HOST_OWNER, HOST_STANDBY = "esxi-03.lab", "esxi-02.lab"
+HOST_VMS = collections.OrderedDict([("erp-db", "filler-00001"), ("erp-app", "filler-00002")])
+HOST_DEPENDS = {"erp-app": ["erp-db"]}
+BMC_TIMEOUT = 10   # the fence agent's timeout in the host inventory: a BMC slower than this fails
 
 
 class LabError(Exception):
@@ -54,7 +65,9 @@ class Lab(object):
         self.vip = self.vars["lab_vip"].split("/")[0]
         self.vip_url = "http://%s:%d" % (self.vip, nodes.APP_PORT)
         self.password = self.vars["vcenter_password"]
+        self.bmc_password = None
         self.inventory = self.write_inventory()
+        self.host_inventory = self.write_host_inventory() if self.vars.get("lab_bmcs") else None
 
     # -- the control API ------------------------------------------------
 
@@ -70,7 +83,16 @@ class Lab(object):
             raise LabError("lab control %s %s: %s" % (verb, path, e.read().decode(errors="replace")))
 
     def fault(self, path, **params):
+        """A fault through the control API, or bmc/HOST/unreachable|slow|recover (seconds=N)
+        through the file the lab's BMCs read (as labctl.py fault does)."""
+        parts = path.strip("/").split("/")
+        if parts[0] == "bmc" and len(parts) == 3:
+            return bmc.set_fault(os.path.basename(LAB), parts[1], parts[2], params.get("seconds"))
         return self.control("POST", path, **params)
+
+    def hosts(self):
+        """{host: (connection_state, power_state)} as the simulator has them."""
+        return dict((h["name"], (h["connection_state"], h["power_state"])) for h in self.control("GET", "hosts"))
 
     def vms(self, name):
         return self.control("GET", "vms", name=name)
@@ -171,3 +193,34 @@ class Lab(object):
     def hierarchy(self):
         with open(self.inventory, encoding="utf-8") as f:
             return json.load(f)["vigil_ha_cluster"]["vars"]["vigil_ha_hierarchies"][0]
+
+    def write_host_inventory(self):
+        """The lab's host-mode cluster (cluster-host.yml) with erp on
+        HOST_OWNER then HOST_STANDBY, and HOST_OWNER fenced as a real estate
+        would: vCenter first, then its BMC through fence_ipmilan. The BMC's
+        password is a variable of the cluster group (as from a vault)."""
+        with open(self.vars["lab_host_cluster_inventory"], encoding="utf-8") as f:
+            text = f.read()
+        cluster = json.loads(text[text.index("{"):])["vigil_ha_cluster"]
+        erp = [h for h in cluster["vars"]["vigil_ha_hierarchies"] if h["name"] == HOST_HIERARCHY][0]
+        # esxi-01.lab last: where the lab tests leave erp, so that any owner is a node here.
+        erp["nodes"] = [{"node": HOST_OWNER, "priority": 1}, {"node": HOST_STANDBY, "priority": 2},
+                        {"node": "esxi-01.lab", "priority": 3}]
+        cluster["vars"]["vigil_ha_hierarchies"] = [erp]
+        creds = self.vars["lab_bmcs"][HOST_OWNER]
+        cluster["vars"]["lab_bmc_password"] = self.bmc_password = creds["password"]
+        cluster["hosts"][HOST_OWNER]["vigil_ha_node"]["fencing"] = {"levels": [
+            {"method": "vcenter_poweroff"},
+            {"method": "fence_agent", "agent": "fence_ipmilan", "timeout": BMC_TIMEOUT,
+             "password": "{{ lab_bmc_password }}",
+             "options": {"ip": creds["address"], "ipport": creds["port"], "username": creds["username"],
+                         "lanplus": 1}}]}
+        path = os.path.join(CHAOS, "cluster-host.json")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"vigil_ha_cluster": cluster}, f, indent=1)
+        return path
+
+    def host_vms(self):
+        """{resource: [the lab's copies of its VM: host, power_state, connection, moref]}."""
+        return dict((r, self.vms(name)) for r, name in HOST_VMS.items())

@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Put the lab back to the starting point of every scenario: vCenter up and
 fast, every host and node VM on, no link faults, and `web` in service on
-node1 with the shared data directory, nothing of it anywhere else."""
+node1 with the shared data directory, nothing of it anywhere else. A
+host-mode scenario starts, in addition, from every BMC answering and erp in
+service on esxi-03.lab (restore_host), and leaves erp stopped with its VMs
+on (put_back_host), as the lab tests expect."""
 from __future__ import annotations
 
 import os
@@ -12,7 +15,7 @@ import subprocess
 
 from audits import client
 from context import Context
-from lab import CHAOS, HIERARCHY, NODE_NAMES, PRIMARY, nodes
+from lab import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY, nodes
 from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
 
@@ -48,9 +51,9 @@ def power_all_on(lab):
         lab.fault("vms/%s/poweron" % name)
 
 
-def owner_now(lab):
+def owner_now(lab, hierarchy=HIERARCHY):
     with client(lab, timeout=10) as c:
-        return StateStore(RootAnnotations(c)).read(HIERARCHY)["owner"]
+        return StateStore(RootAnnotations(c)).read(hierarchy)["owner"]
 
 
 def sweep(lab, keep):
@@ -92,6 +95,60 @@ def restore(lab, log=print):
     run = ctx.playbook("start", "-e", "target=" + PRIMARY)
     if run.rc != 0 or run.where()[0] != PRIMARY:
         raise RuntimeError("restore: start on %s failed; see %s" % (PRIMARY, setup))
+
+
+def hosts_back(lab):
+    """Every BMC answering, every host up, every node VM on."""
+    for host in lab.vars["lab_hosts"]:
+        lab.fault("bmc/%s/recover" % host)
+        lab.fault("hosts/%s/recover" % host)
+    power_all_on(lab)
+
+
+def erp_on_owner(lab):
+    """Each of erp's VMs runs exactly once, on HOST_OWNER."""
+    return all([(c["host"], c["power_state"]) for c in copies if c["power_state"] == "poweredOn"]
+               == [(HOST_OWNER, "poweredOn")] for copies in lab.host_vms().values())
+
+
+def host_ctx(lab, name):
+    directory = os.path.join(CHAOS, name)
+    shutil.rmtree(directory, ignore_errors=True)
+    ctx = Context(lab, name, directory, NoAudits())
+    ctx.canaries = []
+
+    def run(playbook, *extra):
+        return ctx.playbook(playbook, *extra, inventory=lab.host_inventory, hierarchy=HOST_HIERARCHY)
+    return ctx, run
+
+
+def restore_host(lab, log=print):
+    """After restore(): BMCs and hosts back, erp in service on HOST_OWNER."""
+    if not lab.host_inventory:
+        raise RuntimeError("the lab has no BMCs (lab_bmcs): python3 tests/lab/labctl.py stop, then start")
+    hosts_back(lab)
+    if owner_now(lab, HOST_HIERARCHY) == HOST_OWNER and erp_on_owner(lab):
+        return
+    log("  (starting %s on %s)" % (HOST_HIERARCHY, HOST_OWNER))
+    ctx, run = host_ctx(lab, "setup-host")
+    if owner_now(lab, HOST_HIERARCHY):
+        if run("stop").rc != 0:
+            raise RuntimeError("restore: stopping %s failed; see %s" % (HOST_HIERARCHY, ctx.dir))
+    started = run("start", "-e", "target=" + HOST_OWNER)
+    if started.rc != 0 or started.where()[0] != HOST_OWNER or not erp_on_owner(lab):
+        raise RuntimeError("restore: start of %s on %s failed; see %s" % (HOST_HIERARCHY, HOST_OWNER, ctx.dir))
+
+
+def put_back_host(lab, log=print):
+    """After a host-mode scenario: BMCs and hosts back, node VMs on, erp
+    stopped and its VMs powered on (where the lab tests find them)."""
+    hosts_back(lab)
+    ctx, run = host_ctx(lab, "teardown-host")
+    if owner_now(lab, HOST_HIERARCHY) and run("stop").rc != 0:
+        log("  (stopping %s failed; see %s)" % (HOST_HIERARCHY, ctx.dir))
+    for name in HOST_VMS.values():
+        for copy in lab.vms(name):
+            lab.fault("vms/%s/poweron" % copy["moref"])
 
 
 def leave_bare(lab):

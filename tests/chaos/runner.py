@@ -27,11 +27,12 @@ import traceback
 from audits import Audits
 from context import Context, ScenarioFailed, result_row
 from lab import CHAOS, Lab
-from restore import leave_bare, restore
+from restore import leave_bare, put_back_host, restore, restore_host
 from scenario import REGISTRY, proves
 import scenarios  # noqa: F401  pylint: disable=unused-import  # registers the scenarios
 
 AUDITS = ("single_owner", "generation", "writes", "secrets", "ledger", "sessions")
+HOST_AUDITS = ("erp_generation", "erp_vms")   # besides AUDITS, in host-mode scenarios
 
 
 def row_without_run(s, outcome, detail):
@@ -42,13 +43,17 @@ def row_without_run(s, outcome, detail):
 def run_one(lab, s, log):
     try:
         restore(lab, log)
+        if s.host:
+            restore_host(lab, log)
     except Exception as e:  # pylint: disable=broad-except
         # The lab could not be put back: this scenario cannot run, the next may.
         return row_without_run(s, "ERROR", "restore before the scenario: %s" % e)
     directory = os.path.join(CHAOS, s.name)
     shutil.rmtree(directory, ignore_errors=True)
-    audits = Audits(lab)
+    audits = Audits(lab, host=s.host)
     ctx = Context(lab, s.name, directory, audits)
+    if s.host:
+        ctx.canaries.append(lab.bmc_password)
     began = time.monotonic()
     audits.start(ctx)
     outcome, detail = "pass", ""
@@ -68,6 +73,11 @@ def run_one(lab, s, log):
             ctx.note("cleanup failed: %s" % e)
     duration = time.monotonic() - began
     held = audits.finish(ctx)
+    if s.host:
+        try:   # hosts, BMCs and erp's VMs back now: the next scenario may be a guest-mode one
+            put_back_host(lab, log)
+        except Exception as e:  # pylint: disable=broad-except
+            ctx.note("putting the hosts back failed: %s" % e)
     if outcome == "pass" and not all(held.values()):
         outcome, detail = "FAIL", "audit broken: " + "; ".join(
             "%s: %s" % (k, v[0]) for k, v in audits.problems.items())
@@ -118,7 +128,8 @@ def main(argv=None):
     if args.list:
         for s in REGISTRY.values():
             print("%-34s %-9s %4ds %s\n    fault:  %s\n    expect: %s\n    proves: %s" % (
-                s.name, s.driver, s.budget, "fast" if s.fast else "", s.fault, s.expect, proves(s)))
+                s.name, s.driver, s.budget, " ".join(w for w, on in (("fast", s.fast), ("host", s.host)) if on),
+                s.fault, s.expect, proves(s)))
         return 0
     lab = Lab()
     chosen = choose(args)
@@ -141,9 +152,10 @@ def main(argv=None):
           % (len(rows), len(rows) - len(failed), len(failed), time.monotonic() - began))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w", encoding="utf-8") as f:
-        json.dump({"seed": args.seed, "audits": AUDITS, "results": rows,
+        json.dump({"seed": args.seed, "audits": AUDITS, "host_audits": HOST_AUDITS, "results": rows,
                    "definitions": dict((s.name, {"driver": s.driver, "fault": s.fault, "expect": s.expect,
-                                                 "budget": s.budget, "fast": s.fast, "proves": proves(s)})
+                                                 "budget": s.budget, "fast": s.fast, "host": s.host,
+                                                 "proves": proves(s)})
                                        for s in REGISTRY.values())}, f, indent=1)
     print("results: %s" % args.json)
     return 1 if failed else 0

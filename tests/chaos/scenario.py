@@ -12,6 +12,11 @@ ctx.expect / ctx.until. The audits run around it.
               fault="...", expect="...")
     def service_crash(ctx): ...
 
+host=True marks a host-mode scenario (scenarios/hosts.py): it starts, in
+addition, from the host-mode hierarchy `erp` in service on esxi-03.lab
+(lab.py HOST_*), runs under two more audits (erp's generation, erp's VMs),
+and the runner puts the hosts, their BMCs and erp's VMs back after it.
+
 driver says who reacts to the fault:
   PLAYBOOKS  the scenario runs the playbooks itself, as an operator or a
              scheduler would (vigil.ha.failover with the event's data...);
@@ -26,15 +31,15 @@ import collections
 PLAYBOOKS = "playbooks"
 WATCHER = "watcher"
 
-Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect")
+Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect host")
 REGISTRY = collections.OrderedDict()
 
 
-def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS):
+def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS, host=False):
     def register(func):
         if name in REGISTRY:
             raise ValueError("two scenarios named %s" % name)
-        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect)
+        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect, host)
         return func
     return register
 

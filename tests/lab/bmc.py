@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lab's management controllers: an IPMI BMC for each ESXi host.
+"""The lab's management controllers: an IPMI BMC for each ESXi host and physical node.
 
 Usage:
-  bmc.py serve [--name NAME]      serve the BMCs of a running lab (labctl.py start runs it)
+  bmc.py serve [--name NAME] [--physical a,b]   serve the BMCs of a running lab (labctl.py start runs it)
 
 One process serves every host of lab NAME, each BMC on 127.0.0.1 with a UDP
 port of its own, IPMI 2.0 (RMCP+, cipher suite 3) as Debian's
@@ -12,14 +12,21 @@ BMC class, as in virtualbmc. The power actions go through the simulator's
 control API, the lab's power bridge: off is POST /hosts/H/poweroff (the host
 powered off and not responding, its VMs off; node VMs go dark), on is
 POST /hosts/H/recover; the power status is the simulator's own (GET /hosts).
+Beside each IPMI BMC, the same power behind a Redfish front over HTTPS, with
+the same credentials (redfish.py; Debian's `fence_redfish` drives it).
+A physical node's BMC (--physical) drives nodes.py's power instead: off
+makes the node dark (off the bridge, every process killed), on boots it;
+a hung (suspended) or crashed node still says on, as a real BMC would.
 
 Files in .lab/NAME/ (read by labctl.py, which puts them into vcenter.json):
   bmc.json         pid, control URL, and per host address, port, username,
-                   password (mode 0600; the credentials and ports are kept
-                   across restarts)
-  bmc-faults.json  {host: {"unreachable": true} | {"slow": SECONDS}}, read
-                   again whenever it changes: unreachable drops every packet,
-                   slow answers each command SECONDS late
+                   password, redfish {address, port, systems_uri} (mode 0600;
+                   the credentials and ports are kept across restarts)
+  bmc-faults.json  {host: {"unreachable": true} | {"slow": SECONDS} |
+                   {"credentials": true}}, read again whenever it changes:
+                   unreachable drops every packet, slow answers each command
+                   SECONDS late, credentials refuses the password (IPMI and
+                   Redfish alike)
   bmc.log          what each BMC was asked (never a password)
 
 The pyghmi import is optional so that labctl.py (standard library only) can
@@ -45,7 +52,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LAB_ROOT = os.environ.get("VIGIL_LAB_DIR", os.path.join(REPO, ".lab"))
 ADDRESS = "127.0.0.1"
 USERNAME = "admin"
-FAULTS = ("unreachable", "slow", "recover")
+FAULTS = ("unreachable", "slow", "credentials", "recover")
 
 
 def path(name, filename):
@@ -74,8 +81,8 @@ def set_fault(name, host, fault, seconds=None):
     faults = read_json(path(name, "bmc-faults.json"), {})
     if fault == "recover":
         faults.pop(host, None)
-    elif fault == "unreachable":
-        faults[host] = {"unreachable": True}
+    elif fault in ("unreachable", "credentials"):
+        faults[host] = {fault: True}
     else:
         try:
             value = float(seconds)
@@ -104,11 +111,25 @@ class Faults(object):
         return self.faults.get(host, {})
 
 
+class Users(object):
+    """The BMC's one user for pyghmi; with the credentials fault its password
+    is another one, so that every client's password is refused (RAKP)."""
+
+    def __init__(self, host, credentials, faults):
+        self.host, self.credentials, self.faults = host, credentials, faults
+        self.other = secrets.token_urlsafe(12)
+
+    def get(self, username):
+        if username != self.credentials["username"]:
+            return None
+        return self.other if self.faults.of(self.host).get("credentials") else self.credentials["password"]
+
+
 class HostBmc(Bmc):
     """One ESXi host's BMC; power through the simulator's control API."""
 
     def __init__(self, host, credentials, port, control, faults, log):
-        super(HostBmc, self).__init__({credentials["username"]: credentials["password"]}, port=port, address=ADDRESS)
+        super(HostBmc, self).__init__(Users(host, credentials, faults), port=port, address=ADDRESS)
         # pyghmi routes a session's packets by self.port: it must be the bound one, not 0.
         self.port = self.serversocket.getsockname()[1]
         self.host, self.control, self.faults, self.log = host, control, faults, log
@@ -181,6 +202,35 @@ class HostBmc(Bmc):
         timer.start()
 
 
+class NodeBmc(HostBmc):
+    """A physical lab node's BMC; power through nodes.py, as the node has no VM."""
+
+    def state(self):
+        import nodes  # pylint: disable=import-outside-toplevel
+        power = nodes.node_named(self.host).power()
+        return {"power_state": "poweredOff" if power == "poweredOff" else "poweredOn",
+                "connection_state": "connected" if power == "poweredOn" else "notResponding"}
+
+    def act(self, action):
+        import nodes  # pylint: disable=import-outside-toplevel
+        self.log("%s: %s" % (self.host, action))
+        self.log(nodes.power(self.host, "poweredOff" if action == "poweroff" else "poweredOn"))
+
+
+def start_redfish(name, creds, power, faults, log):
+    """The Redfish front of one BMC (redfish.py), same credentials and power; its bmc.json entry."""
+    import redfish
+    port = (creds.get("redfish") or {}).get("port", 0)
+    pki = os.path.join(LAB_ROOT, "pki")
+    args = (name, creds, port, power, faults, log, os.path.join(pki, "server.pem"), os.path.join(pki, "server.key"))
+    try:
+        front = redfish.RedfishBmc(*args)
+    except OSError:  # the old port is taken: any free one
+        front = redfish.RedfishBmc(*(args[:2] + (0,) + args[3:]))
+    front.start()
+    return {"address": ADDRESS, "port": front.port, "systems_uri": redfish.SYSTEMS_URI}
+
+
 def serve(args):
     if Bmc is object:
         sys.exit("bmc.py needs pyghmi (tools/setup.sh installs it in .venv)")
@@ -196,15 +246,18 @@ def serve(args):
             sys.stdout.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), line))
             sys.stdout.flush()
     bmcs, out = [], {}
-    for host in state["hosts"]:
+    physical = [p for p in args.physical.split(",") if p]
+    for host in state["hosts"] + physical:
         creds = before.get(host) or {"username": USERNAME, "password": "Ipmi-" + secrets.token_urlsafe(9)}
+        kind = NodeBmc if host in physical else HostBmc
         try:
-            bmc = HostBmc(host, creds, creds.get("port", 0), state["control"], faults, log)
+            bmc = kind(host, creds, creds.get("port", 0), state["control"], faults, log)
         except OSError:  # the old port is taken: any free one
-            bmc = HostBmc(host, creds, 0, state["control"], faults, log)
+            bmc = kind(host, creds, 0, state["control"], faults, log)
         bmcs.append(bmc)
         out[host] = {"address": ADDRESS, "port": bmc.port, "username": creds["username"],
                      "password": creds["password"]}
+        out[host]["redfish"] = start_redfish(host, creds, bmc, faults, log)
     # Written once every socket is bound: labctl.py waits for this pid.
     write_json(path(args.name, "bmc.json"), {"pid": os.getpid(), "control": state["control"], "bmcs": out})
     log("serving %s" % ", ".join("%s on %s:%d" % (h, ADDRESS, b["port"]) for h, b in out.items()))
@@ -216,6 +269,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve")
     s.add_argument("--name", default="default")
+    s.add_argument("--physical", default="", help="physical lab nodes (nodes.py) to serve a BMC for")
     args = p.parse_args(argv)
     return serve(args)
 

@@ -1,10 +1,12 @@
 """Start, stop and break the vigil.ha lab (vCenter simulator).
 
 Usage:
-  labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P] [--[no-]nodes]
+  labctl.py start [--name NAME] [--hosts N] [--vms a,b,c] [--fillers N] [--port P] [--[no-]nodes] [--physical a,b]
   labctl.py stop [--name NAME | --all]
   labctl.py status [--name NAME]
-  labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash, fault bmc/esxi-01.lab/unreachable
+  labctl.py fault [--name NAME] PATH [key=value ...]   e.g. fault vms/node1/crash, fault bmc/esxi-01.lab/unreachable,
+                                                        fault hosts/esxi-01.lab/crash notice=60,
+                                                        fault nodes/phys1/hang (physical nodes: hang|crash|recover)
   labctl.py vars [--name NAME]                          path of the Ansible vars file
 
 Everything lives under .lab/<name>/ in the repository (or $VIGIL_LAB_DIR):
@@ -12,7 +14,10 @@ the PKI, the password, the simulator's log, its pid and readiness file.
 With --nodes (the default for the lab called "default" only) the named VMs
 are also real hosts: network namespaces with sshd that follow their VM's
 power state (nodes.py, files in .lab/nodes/). Each ESXi host gets an IPMI
-BMC on loopback (bmc.py, run with the virtualenv's Python, which has pyghmi).
+BMC on loopback (bmc.py, run with the virtualenv's Python, which has pyghmi)
+and the same power behind a Redfish front over HTTPS (redfish.py).
+With nodes, the lab also has physical nodes (--physical, default phys1):
+namespaces with sshd and no VM, powered by their own BMC (same bmc.py).
 Standard library only, so it runs before the virtualenv exists.
 """
 import argparse
@@ -138,13 +143,22 @@ def write_vars(name, state):
     if bmcs:
         # {host: {address, port, username, password}}, for fence_ipmilan and ipmitool.
         lines["lab_bmcs"] = bmcs["bmcs"]
+    addresses = host_addresses(name)
+    if addresses:
+        # {host: {address, port}}: each ESXi host's management endpoint (its hostd), which host mode probes.
+        lines["lab_host_addresses"] = addresses
     if state["fillers"] >= 2 and len(state["hosts"]) >= 2:
         lines["lab_host_cluster_inventory"] = write_host_cluster_inventory(name, state)
     config = nodes.load_config() if nodes.owner() == name else None
     if config:
+        physical = nodes.physical_of(config)
         # Enough for a test to add the nodes with add_host and to run kits there.
         lines.update({
-            "lab_nodes": [{"name": n.name, "address": n.address, "data_dir": n.data} for n in nodes.nodes_from(config)],
+            "lab_nodes": [{"name": n.name, "address": n.address, "data_dir": n.data}
+                          for n in nodes.nodes_from(config) if n.name not in physical],
+            # No VM: each is powered by its own BMC (lab_bmcs[name]).
+            "lab_physical_nodes": [{"name": n.name, "address": n.address, "data_dir": n.data}
+                                   for n in nodes.nodes_from(config) if n.name in physical],
             "lab_ssh_key": nodes.SSH_KEY,
             "lab_nodes_inventory": nodes.INVENTORY,
             "lab_vip": "%s.%d/%d" % (nodes.SUBNET, nodes.VIP_RANGE[0], nodes.PREFIX),
@@ -166,6 +180,8 @@ def write_cluster_inventory(name, config):
     vip = "%s.%d" % (nodes.SUBNET, nodes.VIP_RANGE[0])
     hosts = {}
     for node in nodes.nodes_from(config):
+        if node.name in nodes.physical_of(config):
+            continue  # no VM; tests that want it write their own inventory
         vm = control(name, "GET", "vms", {"name": node.name})[0]
         hosts[node.name] = {"ansible_host": node.address,
                             "vigil_ha_node": {"mode": "guest", "vm": {"uuid": vm["uuid"], "moref": vm["moref"]}}}
@@ -209,6 +225,9 @@ def write_host_cluster_inventory(name, state):
     esxi = list(state["hosts"])
     hosts = dict((h, {"vigil_ha_node": {"mode": "host", "esxi": h, "fencing": {"method": "vcenter_poweroff"}}})
                  for h in esxi)
+    for host, where in host_addresses(name).items():  # probed by the watcher and the failover
+        hosts[host]["vigil_ha_node"]["check"] = {"address": where["address"], "port": where["port"],
+                                                 "interval": 2, "timeout": 1}
     vm = dict((n, control(name, "GET", "vms", {"name": n})[0]["uuid"]) for n in ("filler-00001", "filler-00002"))
     inventory = {"vigil_ha_cluster": {"hosts": hosts, "vars": {"vigil_ha_hierarchies": [{
         "name": "erp",
@@ -222,6 +241,12 @@ def write_host_cluster_inventory(name, state):
         ],
     }]}}}
     return write_inventory(name, "cluster-host.yml", "the lab's host-mode vigil.ha cluster", inventory)
+
+
+def host_addresses(name):
+    """``{host: {address, port}}`` of the ESXi hosts' management endpoints ({} from an older simulator)."""
+    return dict((h["name"], {"address": h["mgmt_address"], "port": h["mgmt_port"]})
+                for h in control(name, "GET", "hosts") if h.get("mgmt_port"))
 
 
 def bmc_state(name):
@@ -240,10 +265,10 @@ def stop_bmcs(name):
             time.sleep(0.1)
 
 
-def start_bmcs(name, state, timeout=30):
-    """The lab's BMCs (bmc.py), restarted when the simulator is a new one."""
+def start_bmcs(name, state, physical=(), timeout=30):
+    """The lab's BMCs (bmc.py), restarted when the simulator or the physical nodes are new."""
     data = bmc_state(name)
-    if data and data.get("control") == state["control"]:
+    if data and data.get("control") == state["control"] and set(physical) <= set(data["bmcs"]):
         return 0
     stop_bmcs(name)
     try:
@@ -258,7 +283,8 @@ def start_bmcs(name, state, timeout=30):
     if os.path.exists(faults):  # a new simulator starts without faults; so do its BMCs
         os.remove(faults)
     log = open(os.path.join(lab_dir(name), "bmc.log"), "ab")
-    proc = subprocess.Popen([VENV_PYTHON, os.path.join(HERE, "bmc.py"), "serve", "--name", name],
+    proc = subprocess.Popen([VENV_PYTHON, os.path.join(HERE, "bmc.py"), "serve", "--name", name,
+                             "--physical", ",".join(physical)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
@@ -272,11 +298,11 @@ def start_bmcs(name, state, timeout=30):
     return 1
 
 
-def start_nodes(name, with_nodes):
+def start_nodes(name, with_nodes, physical=()):
     """Set up (or reuse) the lab's nodes, or remove this lab's nodes."""
     try:
         if with_nodes:
-            nodes.up(name)
+            nodes.up(name, physical=physical)
             write_vars(name, read_state(name))
         elif nodes.owner() == name:
             nodes.down()
@@ -288,6 +314,7 @@ def start_nodes(name, with_nodes):
 
 def start(args):
     with_nodes = args.name == "default" if args.nodes is None else args.nodes
+    physical = [p for p in (args.physical or "").split(",") if p] if with_nodes else []
     owner = nodes.owner()
     if with_nodes and owner not in (None, args.name) and running(owner):
         sys.stderr.write("lab %s: the nodes belong to lab %s, which is running\n" % (args.name, owner))
@@ -300,9 +327,9 @@ def start(args):
                 "nodes": bool(state.get("power_hook"))}
         if have == want:
             print("lab %s already running: %s" % (args.name, state["url"]))
-            rc = start_bmcs(args.name, state)
+            rc = start_bmcs(args.name, state, physical)
             write_vars(args.name, state)
-            return start_nodes(args.name, with_nodes) or rc
+            return start_nodes(args.name, with_nodes, physical) or rc
         stop_one(args.name)
     binary = build()
     certs = pki()
@@ -325,11 +352,11 @@ def start(args):
     while time.time() < deadline:
         state = read_state(args.name)
         if state:
-            rc = start_bmcs(args.name, state)
+            rc = start_bmcs(args.name, state, physical)
             path = write_vars(args.name, state)
             print("lab %s up: %s (%d hosts, %d VMs); vars in %s"
                   % (args.name, state["url"], len(state["hosts"]), len(state["vms"]) + state["fillers"], path))
-            return start_nodes(args.name, with_nodes) or rc
+            return start_nodes(args.name, with_nodes, physical) or rc
         if proc.poll() is not None:
             break
         time.sleep(0.2)
@@ -394,7 +421,8 @@ def status(args):
     bmcs = bmc_state(args.name)
     faults = bmc.read_json(bmc.path(args.name, "bmc-faults.json"), {})
     out["bmcs"] = dict((h, {"address": b["address"], "port": b["port"], "username": b["username"],
-                            "faults": faults.get(h, {})}) for h, b in bmcs["bmcs"].items()) if bmcs else "not running"
+                            "redfish": b.get("redfish"), "faults": faults.get(h, {})})
+                       for h, b in bmcs["bmcs"].items()) if bmcs else "not running"
     print(json.dumps(out, indent=2))
     return 0
 
@@ -404,11 +432,31 @@ def bmc_fault(name, parts, params):
     state = running(name)
     if not state:
         raise SystemExit("lab %s is not running (labctl.py start)" % name)
-    if len(parts) != 3 or parts[1] not in state["hosts"]:
-        raise SystemExit("lab fault: bmc/HOST/%s with HOST one of %s" % ("|".join(bmc.FAULTS), ", ".join(state["hosts"])))
+    names = state["hosts"] + (nodes.physical_of(nodes.load_config()) if nodes.owner() == name else [])
+    if len(parts) != 3 or parts[1] not in names:
+        raise SystemExit("lab fault: bmc/HOST/%s with HOST one of %s" % ("|".join(bmc.FAULTS), ", ".join(names)))
     try:
         return bmc.set_fault(name, parts[1], parts[2], params.get("seconds"))
     except ValueError as e:
+        raise SystemExit("lab fault: %s" % e)
+
+
+NODE_FAULTS = {"hang": "suspended", "crash": "crashed", "recover": "poweredOn"}
+
+
+def node_fault(name, parts):
+    """nodes/NODE/hang|crash|recover of a physical node (a VM node's power follows its VM: vms/...).
+    hang: on, link down, every process stopped; crash: on, dark, nothing runs (a kernel panic);
+    both leave its BMC saying on until it is fenced. recover: a hung node resumes, a crashed
+    or powered-off one boots (the reset button)."""
+    config = nodes.load_config() if running(name) and nodes.owner() == name else None
+    physical = nodes.physical_of(config)
+    if len(parts) != 3 or parts[1] not in physical or parts[2] not in NODE_FAULTS:
+        raise SystemExit("lab fault: nodes/NODE/%s with NODE one of the physical nodes %s"
+                         % ("|".join(NODE_FAULTS), ", ".join(physical) or "(none)"))
+    try:
+        return {"node": parts[1], "power": nodes.power(parts[1], NODE_FAULTS[parts[2]])}
+    except nodes.NodeError as e:
         raise SystemExit("lab fault: %s" % e)
 
 
@@ -417,6 +465,9 @@ def fault(args):
     parts = args.path.strip("/").split("/")
     if parts[0] == "bmc":
         print(json.dumps(bmc_fault(args.name, parts, params), indent=2))
+        return 0
+    if parts[0] == "nodes":
+        print(json.dumps(node_fault(args.name, parts), indent=2))
         return 0
     print(json.dumps(control(args.name, "POST", args.path, params), indent=2))
     return 0
@@ -438,6 +489,8 @@ def main(argv=None):
             s.add_argument("--timeout", type=float, default=300)
             s.add_argument("--nodes", action=argparse.BooleanOptionalAction, default=None,
                            help="nodes as network namespaces (default: only for the lab named default)")
+            s.add_argument("--physical", default="phys1",
+                           help="physical nodes (no VM, powered by their BMC), with --nodes; '' for none")
         if cmd == "stop":
             s.add_argument("--all", action="store_true")
         if cmd == "fault":

@@ -3,10 +3,10 @@
 """The lab's nodes: network namespaces with sshd that follow their VM's power.
 
 Usage:
-  nodes.py up [--lab NAME]        create the nodes of a running lab, or repair them
+  nodes.py up [--lab NAME] [--physical a,b]   create the nodes of a running lab, or repair them
   nodes.py down                   kill everything in the namespaces, remove them
   nodes.py status [--json]        reachability of each node
-  nodes.py power NODE STATE       the simulator's power hook (poweredOn|poweredOff|suspended)
+  nodes.py power NODE STATE       the simulator's power hook (poweredOn|poweredOff|suspended|crashed)
   nodes.py app start|stop|status NODE   the demo application on a node (port 8080)
   nodes.py ssh NODE [COMMAND...]  ssh to a node as root with the lab's key
 
@@ -28,6 +28,16 @@ and SIGKILLs every process in its namespace; poweredOn brings the link back
 with only the node's own address and starts sshd (what a booted VM runs);
 suspended takes the link down and SIGSTOPs the processes, and a later
 poweredOn SIGCONTs them. Standard library only.
+
+Physical nodes (`up --physical phys1`, labctl.py gives the default lab one)
+are the same namespaces with the next addresses, but no VM: the simulator
+never calls their power hook. Their power is driven by their own BMC (bmc.py
+calls `power` here: off is poweredOff, on a fresh boot) and by the lab's
+faults: `hang` is suspended (link down, every process SIGSTOPped: the
+machine is on but answers nothing), `crash` is crashed (a kernel panic:
+off the network, every process gone, yet the power stays on, so its BMC
+says on until it is fenced). In the inventory they have
+vigil_lab_physical: true; nodes.json lists them under "physical".
 """
 import fcntl
 import json
@@ -75,6 +85,9 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,10}$")   # vbN-NAME fits IFNAMSIZ
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2"]
+
+
+POWER_STATES = ("poweredOn", "poweredOff", "suspended", "crashed")
 
 
 class NodeError(Exception):
@@ -188,6 +201,11 @@ class Node:
 
 def nodes_from(config):
     return [Node(n, a) for n, a in config["nodes"].items()]
+
+
+def physical_of(config):
+    """Names of the physical nodes (no VM) of a nodes.json."""
+    return list((config or {}).get("physical") or [])
 
 
 def node_named(name):
@@ -430,7 +448,7 @@ def inventory(config):
             "    %s:" % node.name,
             "      ansible_host: %s" % node.address,
             "      vigil_lab_node_dir: %s" % json.dumps(node.data),
-        ]
+        ] + (["      vigil_lab_physical: true"] if node.name in config.get("physical", []) else [])
     lines += [
         "  vars:",
         "    ansible_user: root",
@@ -470,13 +488,18 @@ def power_states(state, names):
     return out
 
 
-def up(lab="default", names=None, log=print):
-    """Create or repair the nodes of lab `lab` (its named VMs by default).
+def up(lab="default", names=None, log=print, physical=()):
+    """Create or repair the nodes of lab `lab` (its named VMs by default), then
+    the physical nodes (no VM: a physical node left off by its BMC stays off).
     lab None: standalone hosts without a simulator, always powered on."""
     state = lab_state(lab) if lab else {"vms": []}
     if state is None:
         raise NodeError("lab %s is not running (labctl.py start)" % lab)
+    physical = [p for p in physical if p]
     names = list(names or state["vms"])
+    if set(physical) & set(names):
+        raise NodeError("physical nodes %s are VMs of the lab" % sorted(set(physical) & set(names)))
+    vm_names, names = names, names + physical
     for name in names:
         if not NAME_RE.match(name):
             raise NodeError("node name %r: use 1-12 of a-z, 0-9, - (it names a network interface)" % name)
@@ -486,14 +509,18 @@ def up(lab="default", names=None, log=print):
     if old and old["lab"] != lab and old["lab"] and lab_state(old["lab"]):
         raise NodeError("the nodes belong to lab %s, which is running; stop it first" % old["lab"])
     config = {"lab": lab, "bridge": BRIDGE, "bridge_address": BRIDGE_ADDRESS, "prefix": PREFIX,
-              "nodes": {n: "%s.%d" % (SUBNET, FIRST_NODE + i) for i, n in enumerate(names)}}
+              "nodes": {n: "%s.%d" % (SUBNET, FIRST_NODE + i) for i, n in enumerate(names)},
+              "physical": physical}
     if old and old["nodes"] != config["nodes"]:
         down(log=lambda *a: None)
     os.makedirs(NODES_DIR, exist_ok=True)
     ensure_key()
     write_if_changed(CONFIG, json.dumps(config, indent=2) + "\n")
     ensure_bridge()
-    powers = power_states(state, names) if lab else dict.fromkeys(names, "poweredOn")
+    powers = power_states(state, vm_names) if lab else dict.fromkeys(vm_names, "poweredOn")
+    for name in physical:
+        node = Node(name, config["nodes"][name])
+        powers[name] = "poweredOff" if node.ns_exists() and node.power() == "poweredOff" else "poweredOn"
     for node in nodes_from(config):
         result = ensure_node(node, powers[node.name] == "poweredOn")
         log("node %s %s (%s): %s" % (node.name, node.address, node.ns, result))
@@ -570,6 +597,8 @@ def power(name, state):
             ip("link", "set", node.veth, "down", check=False)
             signal_all(node.ns, signal.SIGSTOP)
             ip("-n", node.ns, "link", "set", "eth0", "down", check=False)
+        elif state == "crashed":
+            power_off(node)  # a panicked kernel: nothing runs or answers, the power stays on
         elif state == "poweredOn":
             if not node.ns_exists():
                 ensure_bridge()
@@ -645,12 +674,13 @@ def main(argv=None):
     s.add_argument("--lab", default="default")
     s.add_argument("--nodes", help="node names (default: the lab's named VMs)")
     s.add_argument("--standalone", action="store_true", help="no simulator: the nodes are simply on")
+    s.add_argument("--physical", default="", help="physical node names (no VM; powered by their BMC)")
     sub.add_parser("down")
     s = sub.add_parser("status")
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("power")
     s.add_argument("node")
-    s.add_argument("state", choices=["poweredOn", "poweredOff", "suspended"])
+    s.add_argument("state", choices=POWER_STATES)
     s = sub.add_parser("app")
     s.add_argument("action", choices=["start", "stop", "status"])
     s.add_argument("node")
@@ -660,7 +690,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         if args.cmd == "up":
-            up(None if args.standalone else args.lab, args.nodes.split(",") if args.nodes else None)
+            up(None if args.standalone else args.lab, args.nodes.split(",") if args.nodes else None,
+               physical=args.physical.split(","))
         elif args.cmd == "down":
             down()
         elif args.cmd == "status":

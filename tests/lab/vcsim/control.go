@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
@@ -19,7 +20,13 @@ import (
 //	GET  /status                        outage state, delays, counts
 //	GET  /vms?name=N                    identities of the VMs called N
 //	GET  /hosts[?name=N]                connection and power state of the hosts (the lab's BMCs read it)
-//	POST /hosts/{name}/fail|recover     host notResponding (VMs disconnected) and back
+//	GET  /hosts also gives each host's management endpoint (mgmt_address, mgmt_port)
+//	POST /hosts/{name}/fail|recover     host notResponding (VMs disconnected) and back; fail is a
+//	                                    hang: its VMs keep running, its management endpoint is silent
+//	POST /hosts/{name}/crash            the host dies: management endpoint silent, lab nodes on it
+//	                                    dark (power hook), vCenter still shows it connected and on
+//	                                    (its BMC too) until notice; then as fail
+//	     ?notice=SECONDS                (fail, crash) vCenter marks it notResponding only after this
 //	POST /hosts/{name}/poweroff         host powered off (as through its BMC): notResponding,
 //	                                    its VMs disconnected and off; recover powers it on,
 //	                                    its VMs stay off (as after a reboot)
@@ -33,6 +40,8 @@ import (
 type control struct {
 	sw    *outageSwitch
 	model *simulator.Model
+	mgmt  *hostMgmt  // each host's management endpoint (hostmgmt.go)
+	hook  *powerHook // nil without lab nodes
 }
 
 type httpError struct {
@@ -72,7 +81,7 @@ func (c *control) route(r *http.Request) (interface{}, error) {
 		case "vms":
 			return vmIdentities(vmsNamed(q.Get("name"))), nil
 		case "hosts":
-			return hostStates(q.Get("name")), nil
+			return c.hostStates(q.Get("name")), nil
 		}
 		return nil, fail(http.StatusNotFound, "unknown path %s", r.URL.Path)
 	}
@@ -81,7 +90,7 @@ func (c *control) route(r *http.Request) (interface{}, error) {
 	}
 	switch {
 	case len(parts) == 3 && parts[0] == "hosts":
-		return c.hostFault(parts[1], parts[2])
+		return c.hostFault(parts[1], parts[2], q.Get("notice"))
 	case len(parts) == 3 && parts[0] == "vms" && parts[2] == "rename":
 		return c.renameVM(parts[1], q.Get("to"))
 	case len(parts) == 3 && parts[0] == "vms":
@@ -128,22 +137,85 @@ func (c *control) setDelay(method, ms string) (interface{}, error) {
 	return c.status(), nil
 }
 
-func (c *control) hostFault(name, action string) (interface{}, error) {
+func (c *control) hostFault(name, action, notice string) (interface{}, error) {
 	h := hostNamed(name)
 	if h == nil {
 		return nil, fail(http.StatusNotFound, "no host named %q", name)
 	}
+	delay := 0
+	if notice != "" {
+		n, err := strconv.Atoi(notice)
+		if err != nil || n < 0 || (action != "fail" && action != "crash") {
+			return nil, fail(http.StatusBadRequest, "notice=<seconds, 0 or more> is for fail and crash only")
+		}
+		delay = n
+	}
+	switch action {
+	case "fail", "crash":
+		// The host stops answering at once (its hostd endpoint); vCenter notices after notice seconds.
+		c.mgmt.down(name)
+		if action == "crash" {
+			c.mgmt.crashed(name, true)
+			c.darken(h) // a dead host runs nothing, whatever vCenter still shows
+		}
+		if delay > 0 {
+			c.mgmt.later(name, time.Duration(delay)*time.Second, func() { markHost(h, "fail") })
+			return map[string]interface{}{"host": name, "connection_state": h.Runtime.ConnectionState,
+				"notice_in": delay, "vms": vmsOn(h)}, nil
+		}
+		return markHost(h, "fail"), nil
+	case "poweroff":
+		c.mgmt.cancel(name)
+		c.mgmt.crashed(name, false) // its VMs are shown off now
+		c.mgmt.down(name)
+		return markHost(h, action), nil
+	case "recover":
+		c.mgmt.cancel(name)
+		if c.mgmt.crashed(name, false) {
+			markHost(h, "poweroff") // back from a crash: what it ran is off, as after a reboot
+		}
+		if err := c.mgmt.up(name); err != nil {
+			return nil, err
+		}
+		return markHost(h, action), nil
+	}
+	return nil, fail(http.StatusNotFound, "host action must be fail, crash, poweroff or recover, not %q", action)
+}
+
+// darken runs the power hook "poweredOff" for the lab nodes on a crashed
+// host without changing what vCenter shows: their namespaces go dark.
+func (c *control) darken(h *simulator.HostSystem) {
+	if c.hook == nil {
+		return
+	}
+	for _, name := range vmsOn(h) {
+		if c.hook.vms[name] {
+			c.hook.enqueue(name, string(types.VirtualMachinePowerStatePoweredOff))
+		}
+	}
+}
+
+func vmsOn(h *simulator.HostSystem) []string {
+	vms := []string{}
+	for _, e := range simulator.Map.All("VirtualMachine") {
+		obj, ok := e.(*simulator.VirtualMachine)
+		if ok && obj.Runtime.Host != nil && *obj.Runtime.Host == h.Reference() {
+			vms = append(vms, obj.Name)
+		}
+	}
+	return vms
+}
+
+// markHost changes what vCenter shows of a host and its VMs: fail (not
+// responding, VMs disconnected), poweroff (also off) or recover.
+func markHost(h *simulator.HostSystem, action string) map[string]interface{} {
 	hostState, vmState, status := types.HostSystemConnectionStateConnected, types.VirtualMachineConnectionStateConnected, types.ManagedEntityStatusGreen
 	power := types.HostSystemPowerStatePoweredOn
-	switch action {
-	case "fail", "poweroff":
+	if action == "fail" || action == "poweroff" {
 		hostState, vmState, status = types.HostSystemConnectionStateNotResponding, types.VirtualMachineConnectionStateDisconnected, types.ManagedEntityStatusGray
 		if action == "poweroff" {
 			power = types.HostSystemPowerStatePoweredOff
 		}
-	case "recover":
-	default:
-		return nil, fail(http.StatusNotFound, "host action must be fail, poweroff or recover, not %q", action)
 	}
 	update(h, []types.PropertyChange{
 		{Name: "runtime.connectionState", Val: hostState},
@@ -174,11 +246,11 @@ func (c *control) hostFault(name, action string) (interface{}, error) {
 		update(obj, changes)
 		vms = append(vms, obj.Name)
 	}
-	return map[string]interface{}{"host": name, "connection_state": hostState, "vms": vms}, nil
+	return map[string]interface{}{"host": h.Name, "connection_state": hostState, "vms": vms}
 }
 
 // hostStates reports the hosts called name (every host when name is empty).
-func hostStates(name string) []map[string]interface{} {
+func (c *control) hostStates(name string) []map[string]interface{} {
 	out := []map[string]interface{}{}
 	for _, e := range simulator.Map.All("HostSystem") {
 		h, ok := e.(*simulator.HostSystem)
@@ -190,6 +262,8 @@ func hostStates(name string) []map[string]interface{} {
 			"moref":            h.Self.Value,
 			"connection_state": h.Runtime.ConnectionState,
 			"power_state":      h.Runtime.PowerState,
+			"mgmt_address":     "127.0.0.1",
+			"mgmt_port":        c.mgmtPort(h.Name),
 		})
 	}
 	return out
@@ -289,4 +363,13 @@ func vmIdentities(vms []*simulator.VirtualMachine) []map[string]interface{} {
 		})
 	}
 	return out
+}
+
+func (c *control) mgmtPort(name string) int {
+	_, p, err := net.SplitHostPort(c.mgmt.addr(name))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
 }

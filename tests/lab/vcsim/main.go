@@ -112,7 +112,11 @@ func main() {
 		}
 	}
 
-	ctl := &control{sw: sw, model: model}
+	mgmt, err := newHostMgmt(inv.hosts)
+	if err != nil {
+		log.Fatalf("vigil-vcsim: management endpoints: %v", err)
+	}
+	ctl := &control{sw: sw, model: model, mgmt: mgmt, hook: hook}
 	cl, err := net.Listen("tcp", cfg.control)
 	if err != nil {
 		log.Fatalf("vigil-vcsim: control listener: %v", err)

@@ -334,6 +334,34 @@ def test_a_moved_hierarchy_not_started_on_its_new_owner_fails_after_the_start_gr
     assert resources[-1]["reasons"][0] == "not in service 2s after web moved"
 
 
+class HostMoveLink(FakeLink):
+    """Host mode: erp's VM shows up off on esxi-02 (the move registered it there) at the
+    second read of the states, and the record names esx2 only from the third: the batch
+    comes first, as it does when a failover records the owner before it starts the VM."""
+
+    reads = 0
+
+    def read_states(self, names):
+        self.reads += 1
+        if self.reads == 2:
+            self.batches.append([modify("vm-3", **{"runtime.host": "host-2", "runtime.powerState": "poweredOff"})])
+        moved = self.reads >= 3
+        return {"web": {"owner": "node1", "generation": 4},
+                "erp": {"owner": "esx2", "generation": 3} if moved else {"owner": "esx1", "generation": 2}}
+
+
+def test_a_host_mode_vm_the_move_has_not_started_yet_is_not_failed_within_the_start_grace():
+    def erp_db(grace, seconds):
+        evs = run_engine(None, seconds=seconds, link=HostMoveLink([first_batch()], {}), start_grace=grace)
+        return [e for e in evs if e["type"] == "hierarchy"], [e for e in evs if e["name"] == "erp-db"]
+    moves, events = erp_db(3600, 1.5)
+    assert [(e["name"], e["from"], e["to"]) for e in moves] == [("erp", "esx1", "esx2")]
+    assert [e for e in events if e["to"] == "failed"] == []  # the move is starting it: no recover asked for
+    moves, events = erp_db(1, 3)  # it never comes up: failed once the grace is over
+    assert [(e["node"], e["to"]) for e in events][-1] == ("esx2", "failed")
+    assert events[-1]["reasons"][:2] == ["not in service 1s after erp moved", "powered off"]
+
+
 class CountingLink(FakeLink):
     reads = 0
 

@@ -189,3 +189,20 @@ def test_vcenter_errors_become_not_fenced():
     error = fence_error_from(VsphereConnectionError("cannot reach vCenter vc:443: refused"), name="node1")
     assert error.to_dict()["fenced"] is False and error.to_dict()["error"] == "connection"
     assert "cannot fence node1 through vCenter" in error.message
+
+
+def test_a_host_whose_management_address_is_silent_is_not_trusted_though_vcenter_calls_it_connected():
+    # Crashed a moment ago: vCenter has not noticed, its power-off would hang or lie. Another level decides.
+    ops = FakeOps(power="poweredOn")
+    with pytest.raises(FenceError) as info:
+        fencer(ops).fence(moref="vm-1", name="erp-db", host_unanswered="management address does not answer: refused")
+    assert "vCenter has not noticed yet" in info.value.message and "does not answer: refused" in info.value.message
+    assert info.value.result["fenced"] is False
+    assert "power_off" not in [c[0] for c in ops.calls]
+
+
+def test_a_silent_host_that_vcenter_reports_off_is_fenced():
+    ops = FakeOps(power="poweredOn", vm_conn="disconnected", host_conn="notResponding")
+    ops.host["runtime.powerState"] = "poweredOff"  # powered off through its BMC meanwhile
+    out = fencer(ops).fence(moref="vm-1", name="erp-db", host_unanswered="management address does not answer")
+    assert out["fenced"] is True and out["changed"] is False

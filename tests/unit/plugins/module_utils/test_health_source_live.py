@@ -26,18 +26,23 @@ def engine(link, steps, config=None, reload=None, **options):
                   "inventory_interval": 0.1}, **options),
             ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc", reload=reload,
             prober=lambda kind, name, params: ("in_service", ["ok"]))
-        task = asyncio.create_task(source.run())
-        for seconds, step in steps:
-            await asyncio.sleep(seconds)
-            if step:
-                step()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        out = []
-        while not queue.empty():
-            out.append(queue.get_nowait()["vigil_ha"])
-        return out
+        return await drive(source, queue, steps)
     return asyncio.run(main())
+
+
+async def drive(source, queue, steps):
+    """Run ``source`` through ``steps`` (seconds to wait, callable), then stop it; the events."""
+    task = asyncio.create_task(source.run())
+    for seconds, step in steps:
+        await asyncio.sleep(seconds)
+        if step:
+            step()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    out = []
+    while not queue.empty():
+        out.append(queue.get_nowait()["vigil_ha"])
+    return out
 
 
 def test_a_maintenance_flag_set_in_the_inventory_is_used_without_a_restart(monkeypatch, caplog):
@@ -123,3 +128,72 @@ def test_a_check_added_in_the_inventory_runs_without_a_restart(monkeypatch):
         await asyncio.gather(task, return_exceptions=True)
     asyncio.run(main())
     assert "port2" in calls  # started by the reload (the others wait for their interval)
+
+
+def probed(nodes, prober, steps):
+    """Run the source with ``prober``; ``steps`` as for ``engine``. Returns the events."""
+    async def main():
+        queue = asyncio.Queue()
+        source = health_source.HealthSource(
+            validation.load(nodes, copy.deepcopy(HIERARCHIES)), queue,
+            FakeLink([first_batch()], {"web": {"owner": "node1", "generation": 4},
+                                       "erp": {"owner": "esx1", "generation": 2}}),
+            {"state_interval": 0.2, "node_check_interval": 3600, "inventory_interval": 0},
+            ansible="/nonexistent/ansible", inventory="/nonexistent", prober=prober)
+        return await drive(source, queue, steps)
+    return asyncio.run(main())
+
+
+def probed_nodes():
+    nodes = copy.deepcopy(NODES)
+    nodes["esx1"]["check"] = {"address": "10.0.0.21", "interval": 0.3, "timeout": 0.2}
+    nodes["esx1"]["fencing"] = {"levels": [
+        {"method": "vcenter_poweroff"},
+        {"method": "fence_agent", "agent": "fence_ipmilan", "options": {"ip": "10.0.0.31", "username": "admin"},
+         "password_env": "BMC_PASSWORD"}]}
+    return nodes
+
+
+def test_a_host_whose_management_address_stops_answering_fails_before_vcenter_notices():
+    # esxi-01 crashed: vCenter still shows it connected, its hostd no longer answers the source's probe.
+    dead = {"now": False, "probes": 0}
+
+    def prober(kind, name, params):
+        if name != "esx1":
+            return "in_service", ["ok"]
+        assert (kind, params["host"], params["port"]) == ("tcp", "10.0.0.21", 443)
+        dead["probes"] += 1
+        return ("failed", ["10.0.0.21:443: Connection refused"]) if dead["now"] else ("in_service", ["up"])
+
+    def crash():
+        dead["alive_probes"] = dead["probes"]
+        dead["now"] = True
+    evs = probed(probed_nodes(), prober, [(1, crash), (2, None)])
+    assert dead["alive_probes"] >= 2  # probed on its interval while alive, and nothing said
+    hosts = [e for e in evs if e["type"] == "host"]
+    assert [(e["name"], e["to"], e["hierarchy"], e["node"], e["on_owner"]) for e in hosts] == [
+        ("esxi-01", "failed", "erp", "esx1", True)], evs
+    assert hosts[0]["reasons"] == ["management address does not answer: 10.0.0.21:443: Connection refused"]
+    # vCenter cannot vouch for it any more: its BMC can (the rulebook then fails over).
+    assert hosts[0]["fencing"]["possible"] is True and "fence_ipmilan" in hosts[0]["fencing"]["reason"]
+    assert "vCenter cannot confirm anything on ESXi host esxi-01" in hosts[0]["fencing"]["reason"]
+
+
+def test_a_silent_host_without_another_fencing_level_cannot_be_fenced():
+    nodes = probed_nodes()
+    nodes["esx1"]["fencing"] = {"method": "vcenter_poweroff"}
+    evs = probed(nodes, lambda kind, name, params: ("failed", ["refused"]) if name == "esx1" else ("in_service", []),
+                 [(1.5, None)])
+    hosts = [e for e in evs if e["type"] == "host"]
+    assert [(e["to"], e["fencing"]["possible"]) for e in hosts] == [("failed", False)], evs  # an operator is asked
+    assert "its management address does not answer" in hosts[0]["fencing"]["reason"]
+
+
+def test_a_single_lost_probe_is_no_crash():
+    answers = {"esx1": [("in_service", ["up"]), ("failed", ["timed out"])]}
+
+    def prober(kind, name, params):
+        left = answers.get(name) or []
+        return left.pop(0) if left else ("in_service", ["up"])
+    evs = probed(probed_nodes(), prober, [(2, None)])
+    assert [e for e in evs if e["type"] == "host"] == []

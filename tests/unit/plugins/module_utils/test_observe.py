@@ -3,7 +3,7 @@
 """What a playbook observed, turned into the planner's inputs."""
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.observe import observations
+from ansible_collections.vigil.ha.plugins.module_utils.observe import host_probes, observations
 
 HIERARCHY = {"name": "web", "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2},
                                       {"node": "node3", "priority": 3}]}
@@ -94,3 +94,26 @@ def test_host_mode_a_running_vm_whose_endpoint_does_not_answer_is_failed_where_i
     assert "esx1 app failed: 127.0.0.1:8443: Connection refused" in out["problems"]
     # Skipped (no endpoint) or failed to run: no observation, vCenter alone decides.
     assert observations(ERP, HOSTS, {"skipped": True}, health)["states"]["esx1"]["app"] == "in_service"
+
+
+def test_host_mode_a_connected_host_whose_management_address_is_silent_is_unreachable():
+    # vCenter has not noticed the crash yet (about a minute on a real one); the host's own hostd says it.
+    health = {"vms": [dict(vm("u-db", "vm-6"), host="esx1"), dict(vm("u-app", "vm-7"), host="esx1")],
+              "hosts": [host("esx1"), host("esx2")]}
+    probes = {"resources": [{"name": "esx1", "state": "failed", "reasons": ["10.0.0.21:443: Connection refused"]},
+                            {"name": "esx2", "state": "in_service", "reasons": ["10.0.0.22:443 accepts connections"]}]}
+    out = observations(ERP, HOSTS, {"skipped": True}, health, probes)
+    assert out["node_health"] == {"esx1": "unreachable", "esx2": "ok"}
+    assert out["unanswered"] == {"esx1": "management address does not answer: 10.0.0.21:443: Connection refused"}
+    assert out["problems"][0].startswith("esx1: vCenter shows it connected, but the management address")
+    # Without probes (or when they could not run) vCenter alone decides, as before.
+    assert observations(ERP, HOSTS, {"skipped": True}, health)["node_health"] == {"esx1": "ok", "esx2": "ok"}
+    assert observations(ERP, HOSTS, {"skipped": True}, health, {"failed": True})["unanswered"] == {}
+
+
+def test_host_mode_probes_are_the_nodes_with_a_management_address():
+    check = {"interval": 5, "timeout": 2, "address": "10.0.0.21", "port": 443}
+    nodes = dict(HOSTS, esx1=dict(HOSTS["esx1"], check=check))
+    assert host_probes(ERP, nodes) == [{"name": "esx1", "kind": "tcp",
+                                        "params": {"host": "10.0.0.21", "port": 443, "timeout": 2}}]
+    assert host_probes(ERP, HOSTS) == []

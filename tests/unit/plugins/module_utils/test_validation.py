@@ -326,7 +326,30 @@ BAD = [
     ("http check without url",
      lambda n, h: res(h, "web", "app")["check"]["http"].pop("url"),
      ["hierarchy 'web', resource 'app', check.http.url: required for kind http"]),
+    ("host probe: port without address",
+     lambda n, h: n["esx1"].update(check={"port": 443}),
+     ["node 'esx1', check.address: required with check.port (the ESXi host's management address)"]),
+    ("host probe: port out of range",
+     lambda n, h: n["esx1"].update(check={"address": "10.0.0.21", "port": 0}),
+     ["node 'esx1', check.port: must be a port number 1-65535, not 0"]),
+    ("host probe: address not a name",
+     lambda n, h: n["esx1"].update(check={"address": "esxi 01"}),
+     ["node 'esx1', check.address: must be a host name or IP address, not 'esxi 01'"]),
+    ("host probe: misspelt key",
+     lambda n, h: n["esx1"].update(check={"adress": "10.0.0.21"}),
+     ["node 'esx1', check.adress: unknown key (known: address, interval, port, timeout)"]),
+    ("host probe on a guest node",
+     lambda n, h: n["node1"].update(check={"address": "10.0.0.21"}),
+     ["node 'node1', check.address: only for host mode nodes (the ESXi host's management address)"]),
 ]
+
+
+def test_a_host_node_probe_is_kept_with_its_defaults():
+    nodes, hierarchies = base()
+    nodes["esx1"]["check"] = {"address": "10.0.0.21", "interval": 3, "timeout": 1}
+    config = validate(nodes, hierarchies)
+    assert config["nodes"]["esx1"]["check"] == {"interval": 3, "timeout": 1, "address": "10.0.0.21", "port": 443}
+    assert validate(config["nodes"], config["hierarchies"])["nodes"] == config["nodes"]  # validates again
 
 
 @pytest.mark.parametrize("change, expected", [(c, e) for dummy, c, e in BAD], ids=[i for i, dummy, dummy2 in BAD])
