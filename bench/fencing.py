@@ -4,7 +4,7 @@ confirmed off, with the product's own fence agent runner.
 The lab "default" runs (tests/lab/labctl.py start): each ESXi host has an
 IPMI BMC and the same power behind a Redfish front (tests/lab/bmc.py,
 redfish.py). The spare host esxi-03.lab (nothing protected runs there) is
-fenced with vigil.ha's AgentRunner (plugins/module_utils/fence_agents.py,
+fenced with vigil.ha's AgentRunner (plugins/module_utils/fencing/agents.py,
 what vigil.ha.fence_node runs for a `fence_agent` level): status, off, then
 status until it reports off, Debian's fence_ipmilan (lanplus) and
 fence_redfish (HTTPS) taking turns. Each run: the host powered on
@@ -32,7 +32,7 @@ from detection import summary  # noqa: E402  pylint: disable=wrong-import-positi
 from eda_lab import Lab, until  # noqa: E402  pylint: disable=wrong-import-position
 from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
 
-from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import AgentRunner  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentRunner  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results", "fencing.json")
 GOAL_S = 5.0

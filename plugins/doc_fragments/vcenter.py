@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Paired with vcenter_argument_spec() in plugins/module_utils/vcenter_module.py.
+    # Paired with vcenter_argument_spec() in plugins/module_utils/glue/vcenter_module.py.
     DOCUMENTATION = r"""
 options:
   hostname:

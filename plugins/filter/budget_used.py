@@ -42,7 +42,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.budget import used
+from ansible_collections.vigil.ha.plugins.module_utils.model.budget import used
 
 
 class FilterModule(object):

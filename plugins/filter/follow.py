@@ -13,7 +13,7 @@ description:
     C(playbooks/tasks/observe.yml) saw (C(vigil_ha_observed)), and says whether the
     owner follows its VMs (DRS or an operator migrated them to another node), stays,
     or is refused because the running VMs are split or run outside the hierarchy's nodes.
-  - The rule is in C(plugins/module_utils/follow.py); the playbook C(vigil.ha.adopt) uses it.
+  - The rule is in C(plugins/module_utils/model/follow.py); the playbook C(vigil.ha.adopt) uses it.
 author:
   - vigil.ha developers (@vigil-ha)
 options:
@@ -47,7 +47,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.follow import from_observed
+from ansible_collections.vigil.ha.plugins.module_utils.model.follow import from_observed
 
 
 class FilterModule(object):

@@ -38,7 +38,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.membership import held_by
+from ansible_collections.vigil.ha.plugins.module_utils.config.membership import held_by
 
 
 class FilterModule(object):

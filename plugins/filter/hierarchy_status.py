@@ -43,7 +43,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.status_view import hierarchy_status
+from ansible_collections.vigil.ha.plugins.module_utils.model.status import hierarchy_status
 
 
 class FilterModule(object):

@@ -38,7 +38,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.observe import host_probes
+from ansible_collections.vigil.ha.plugins.module_utils.model.observations import host_probes
 
 
 class FilterModule(object):

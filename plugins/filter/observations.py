@@ -58,7 +58,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.observe import observations
+from ansible_collections.vigil.ha.plugins.module_utils.model.observations import observations
 
 
 class FilterModule(object):

@@ -36,7 +36,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.vigil.ha.plugins.module_utils.status_view import status_table
+from ansible_collections.vigil.ha.plugins.module_utils.model.status import status_table
 
 
 class FilterModule(object):

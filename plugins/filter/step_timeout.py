@@ -44,7 +44,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vigil.ha.plugins.module_utils.step_limits import step_timeout
+from ansible_collections.vigil.ha.plugins.module_utils.model.step_limits import step_timeout
 
 
 def _step_timeout(resource, override=None):

@@ -84,7 +84,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import attached_check, run_action
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import STATES, UNKNOWN, KitError
-from ansible_collections.vigil.ha.plugins.module_utils.resource_args import resource_errors
+from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import resource_errors
 
 
 def check_one(resource):

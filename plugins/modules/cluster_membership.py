@@ -113,7 +113,7 @@ try:
 except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
     yaml = None
 
-from ansible_collections.vigil.ha.plugins.module_utils.membership import (
+from ansible_collections.vigil.ha.plugins.module_utils.config.membership import (
     MembershipError, header, locate, with_node, without_node)
 
 

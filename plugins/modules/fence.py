@@ -133,9 +133,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.fencing import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 
 def main():

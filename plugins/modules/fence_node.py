@@ -152,12 +152,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import AgentError, AgentRunner
-from ansible_collections.vigil.ha.plugins.module_utils.fence_levels import (
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import (
     AGENT, MAX_DELAY, LevelFailed, NotFenced, fence_in_order)
-from ansible_collections.vigil.ha.plugins.module_utils.fencing import MAX_TIMEOUT, Fencer, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import client_from_module, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import client_from_module, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 LEVEL_SPEC = dict(
     method=dict(type="str", required=True, choices=["vcenter_poweroff", "fence_agent", "none"]),

@@ -136,10 +136,10 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
-from ansible_collections.vigil.ha.plugins.module_utils.hierarchy_lock import HierarchyLock, LockBusy
-from ansible_collections.vigil.ha.plugins.module_utils.ledger import DEFAULT_DIR
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.state.lock import HierarchyLock, LockBusy
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_DIR
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateError
 
 
 def _public(holder):

@@ -263,16 +263,16 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.state_repair import MAX_MIN_AGE, lines, repair
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
+from ansible_collections.vigil.ha.plugins.module_utils.state.repair import MAX_MIN_AGE, lines, repair
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
     StaleGenerationError,
     StateError,
     StateStore,
     check_hierarchy,
     check_owner,
 )
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import MAX_EVENTS, RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import MAX_EVENTS, RootAnnotations
 
 
 def _state(state):

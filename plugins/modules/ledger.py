@@ -124,8 +124,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
-from ansible_collections.vigil.ha.plugins.module_utils.ledger import DEFAULT_PATH, append, record, redact
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_PATH, append, record, redact
 
 ARGUMENT_SPEC = dict(
     hierarchy=dict(type="str", required=True),

@@ -168,9 +168,9 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
-from ansible_collections.vigil.ha.plugins.module_utils.plan import confirmation, make_plan
-from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, load
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.model.plan import confirmation, make_plan
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, load
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="raw", required=True),

@@ -123,7 +123,7 @@ facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
-from ansible_collections.vigil.ha.plugins.module_utils.kit_module import kit_result, refuse_bad_resource
+from ansible_collections.vigil.ha.plugins.module_utils.glue.kit_module import kit_result, refuse_bad_resource
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import NODE_KITS
 

@@ -147,10 +147,10 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure, serve
-from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import installed_agents
-from ansible_collections.vigil.ha.plugins.module_utils.hierarchy import Cluster
-from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, hierarchies_of_hosts, validate
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import installed_agents
+from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, hierarchies_of_hosts, validate
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="dict", required=True),

@@ -188,9 +188,9 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils import health
-from ansible_collections.vigil.ha.plugins.module_utils.inventory import Selection, health_report
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
+from ansible_collections.vigil.ha.plugins.module_utils.health.records import Selection, health_report
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
 
 
 def main():

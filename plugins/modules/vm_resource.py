@@ -98,10 +98,10 @@ facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.kit_module import kit_result, refuse_bad_resource
+from ansible_collections.vigil.ha.plugins.module_utils.glue.kit_module import kit_result, refuse_bad_resource
 from ansible_collections.vigil.ha.plugins.module_utils.kits.vm import VmKit
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_module import run, vcenter_argument_spec
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 
 def main():

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vigil.ha developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Base of the action plugins that run a controller-only module of this
-collection inside ansible-playbook (see module_utils/controller_module.py).
+collection inside ansible-playbook (see module_utils/glue/controller_module.py).
 
 A module started as a process costs about 0.4 s (Python, the AnsiballZ
 payload, imports); a failover runs several of these modules before the
@@ -22,7 +22,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vigil.ha.plugins.module_utils.controller_module import ModuleFailure
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure
 
 
 class InProcessAction(ActionBase):

@@ -39,9 +39,9 @@ import re
 import threading
 import time
 
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 from lab import HIERARCHY, HOST_DEPENDS, HOST_HIERARCHY, HOST_VMS, nodes
 
 

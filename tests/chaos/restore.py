@@ -16,8 +16,8 @@ import subprocess
 from audits import client
 from context import Context
 from lab import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY, nodes
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
 
 class NoAudits(object):

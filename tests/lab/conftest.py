@@ -11,7 +11,7 @@ import pytest
 from cluster_runs import LAB, playbook, until, vip_answer, where
 from rulebook_runs import Rulebook
 
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 
 LAB_VARS = os.path.join(os.path.dirname(__file__), "..", "..", ".lab", "default", "vcenter.json")
 

@@ -78,7 +78,7 @@ class Rulebook(object):
         assert ok and self.proc.poll() is None, "ansible-rulebook: no %r\n%s" % (text, self.output()[-6000:])
 
     def events(self):
-        """The events the source made, as it logged them (health_source.py)."""
+        """The events the source made, as it logged them (health/source.py)."""
         marker = " - INFO - event {"
         return [ast.literal_eval(line[line.index(marker) + len(marker) - 1:])
                 for line in self.output().splitlines() if marker in line]

@@ -18,8 +18,8 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import AgentError, AgentRunner
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB_NAME = os.environ.get("VIGIL_LAB_NAME", "default")

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from cluster_runs import LAB, playbook, until, where
 
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_vm import VmOperations
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 

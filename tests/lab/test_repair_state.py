@@ -14,8 +14,8 @@ import pytest
 import yaml
 from cluster_runs import LAB, REPO, ledger_lines, playbook, until, vip_answer, where
 
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateStore, claim_field
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore, claim_field
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 FAST = ("-e", "claim_min_age=1")  # the lab's runs are not hung between two calls

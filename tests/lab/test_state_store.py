@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 import uuid
 
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import (
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
     CLAIM_PREFIX,
     StaleGenerationError,
     StateStore,
 )
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
 RACERS = 6
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereTaskError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereTaskError
 
 WATCHED = {"VirtualMachine": ["name", "runtime.powerState", "guestHeartbeatStatus"]}
 

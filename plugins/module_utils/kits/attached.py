@@ -10,7 +10,7 @@ or the resource is ``failed`` with the endpoint's reasons.
 
 from __future__ import annotations
 
-from ..kinds import CHECK_KINDS
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS
 from .base import FAILED, IN_SERVICE, Result
 from .registry import node_kit
 

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 
-from ..kinds import KINDS, defaults
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import KINDS, defaults
 
 IN_SERVICE = "in_service"
 OUT_OF_SERVICE = "out_of_service"

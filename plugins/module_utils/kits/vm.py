@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kit ``vm``: a whole VM protected in host mode (nodes are ESXi hosts).
 
-Runs on the controller over a ``VmOperations`` (plugins/module_utils/vsphere_vm.py);
+Runs on the controller over a ``VmOperations`` (plugins/module_utils/vsphere/vm_operations.py);
 no pyVmomi here.
   start    place the VM on a healthy host of the node list (re-register it
            from its .vmx if its host failed, relocate it if it is elsewhere),
@@ -15,9 +15,9 @@ no pyVmomi here.
 
 from __future__ import annotations
 
-from .. import health
-from ..kinds import defaults
-from ..vsphere_errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import defaults
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
 from .base import FAILED, IN_SERVICE, OUT_OF_SERVICE, UNKNOWN, KitError, Result
 
 _VERDICT_STATE = {health.OK: IN_SERVICE, health.DEGRADED: IN_SERVICE, health.FAILED: FAILED, health.UNKNOWN: UNKNOWN}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import time
 
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import EVENT_PREFIX
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_state import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import EVENT_PREFIX
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 from audits import client
 from lab import BMC_TIMEOUT, HOST_HIERARCHY, HOST_OWNER, HOST_STANDBY, LAB
 from scenario import PLAYBOOKS, WATCHER, scenario

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vigil.ha developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Event source vigil.ha.health: thin; the engine is plugins/module_utils/health_source.py."""
+"""Event source vigil.ha.health: thin; the engine is plugins/module_utils/health/source.py."""
 
 from __future__ import annotations
 
@@ -154,8 +154,10 @@ def _collection_imports():
 _collection_imports()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vigil.ha.plugins.module_utils import health_source, validation, vsphere_client  # noqa: E402
-from ansible_collections.vigil.ha.plugins.module_utils.cluster_view import config_from_inventory  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.health import source as health_source  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.config import validation  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere import client as vsphere_client  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
 
 ENV = {"hostname": "VMWARE_HOST", "username": "VMWARE_USER", "password": "VMWARE_PASSWORD", "port": "VMWARE_PORT",
        "validate_certs": "VMWARE_VALIDATE_CERTS", "ca_path": "VMWARE_CA_PATH"}

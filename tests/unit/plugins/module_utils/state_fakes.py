@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A fake of RootAnnotations (vsphere_state.py): vCenter's custom attributes and events, in memory."""
+"""A fake of RootAnnotations (vsphere/annotations.py): vCenter's custom attributes and events, in memory."""
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 
 
 class FakeVcenter(object):

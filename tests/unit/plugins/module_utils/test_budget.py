@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.vigil.ha.plugins.module_utils.budget import used
+from ansible_collections.vigil.ha.plugins.module_utils.model.budget import used
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=datetime.timezone.utc)
 POLICY = {"local_recovery": {"attempts": 2, "window": 300}, "failover": {"max": 2, "window": 3600}}

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the event source makes of vCenter and the cluster (cluster_view.py,
-vcenter_view.py), and the engine's edge-triggering and resync
-(health_source.py) with a fake vCenter and fake checks."""
+"""What the event source makes of vCenter and the cluster (health/cluster_view.py,
+health/vcenter_objects.py), and the engine's edge-triggering and resync
+(health/source.py) with a fake vCenter and fake checks."""
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +11,13 @@ import time
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import cluster_view, health_source, validation
-from ansible_collections.vigil.ha.plugins.module_utils.vcenter_view import VcenterObjects
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+from ansible_collections.vigil.ha.plugins.module_utils.health import cluster_view
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import source as health_source
+
+from ansible_collections.vigil.ha.plugins.module_utils.config import validation
+from ansible_collections.vigil.ha.plugins.module_utils.health.vcenter_objects import VcenterObjects
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 
 U1, U2, U3 = ("4213a1c5-7d1e-8f1a-2b3c-4d5e6f70810%d" % i for i in (1, 2, 3))
 NODES = {
@@ -145,7 +149,7 @@ def test_a_host_that_does_not_respond_can_still_be_fenced_through_its_bmc():
 
 
 def test_what_a_powered_off_host_ran_counts_as_fenced_as_the_fence_says(view):
-    # As fencing.py: a host vCenter reports powered off (or in standby) runs nothing,
+    # As fencing/vcenter.py: a host vCenter reports powered off (or in standby) runs nothing,
     # even though it no longer answers and its VMs show disconnected.
     view.objects.apply([modify("host-1", **{"runtime.connectionState": "notResponding", "runtime.powerState": "poweredOff"}),
                         modify("vm-1", **{"runtime.connectionState": "disconnected"})])

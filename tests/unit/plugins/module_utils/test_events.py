@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Edge-triggering and the event schema (events.py), the node-side check's
-command and output (node_checks.py)."""
+"""Edge-triggering and the event schema (health/events.py), the node-side check's
+command and output (health/node_checks.py)."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import events, node_checks
+from ansible_collections.vigil.ha.plugins.module_utils.health import events
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import node_checks
 
 
 def states(transitions):

@@ -12,8 +12,10 @@ import stat
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import fence_agents, fence_levels
-from ansible_collections.vigil.ha.plugins.module_utils.fence_agents import AgentError, AgentRunner
+from ansible_collections.vigil.ha.plugins.module_utils.fencing import agents as fence_agents
+
+from ansible_collections.vigil.ha.plugins.module_utils.fencing import levels as fence_levels
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
 
 # A stand-in agent: records its argv, environment password and stdin; keeps
 # the machine's power in a file. "stuck" in that file: off never takes.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.fencing import FenceError, Fencer, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import (
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import FenceError, Fencer, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import (
     VsphereConnectionError,
     VsphereNotFoundError,
     VsphereTaskError,

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Host mode: the owner follows VMs that DRS or an operator migrated (follow.py)."""
+"""Host mode: the owner follows VMs that DRS or an operator migrated (model/follow.py)."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.follow import FOLLOW, REFUSE, STAY, decide, from_observed
+from ansible_collections.vigil.ha.plugins.module_utils.model.follow import FOLLOW, REFUSE, STAY, decide, from_observed
 
 MEMBERS = [("esx1", "esxi-01"), ("esx2", "esxi-02"), ("esx3", "esxi-03")]
 

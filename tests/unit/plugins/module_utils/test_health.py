@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import health
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
 
 HOST_OK = {
     "runtime.connectionState": "connected",

@@ -12,7 +12,9 @@ import logging
 
 from test_cluster_view import HIERARCHIES, NODES, FakeLink, first_batch, modify  # pylint: disable=import-error
 
-from ansible_collections.vigil.ha.plugins.module_utils import health_source, validation
+from ansible_collections.vigil.ha.plugins.module_utils.health import source as health_source
+
+from ansible_collections.vigil.ha.plugins.module_utils.config import validation
 
 
 def engine(link, steps, config=None, reload=None, **options):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.hierarchy import Cluster, find_cycles, start_order
-from ansible_collections.vigil.ha.plugins.module_utils.validation import load, validate
+from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster, find_cycles, start_order
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load, validate
 
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
 

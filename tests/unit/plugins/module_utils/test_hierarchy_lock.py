@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import hierarchy_lock as hl
-from ansible_collections.vigil.ha.plugins.module_utils.state_store import StateInputError
+from ansible_collections.vigil.ha.plugins.module_utils.state import lock as hl
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateInputError
 
 
 class Clock(object):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.inventory import Selection, health_report
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereNotFoundError
+from ansible_collections.vigil.ha.plugins.module_utils.health.records import Selection, health_report
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereNotFoundError
 
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.inventory_fixture import inventory
 

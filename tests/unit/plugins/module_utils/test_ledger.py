@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import stat
 
-from ansible_collections.vigil.ha.plugins.module_utils import ledger
+from ansible_collections.vigil.ha.plugins.module_utils.state import ledger
 
 SECRET = "s3cret-canary"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.membership import (
+from ansible_collections.vigil.ha.plugins.module_utils.config.membership import (
     MembershipError, header, held_by, locate, with_node, without_node)
 
 

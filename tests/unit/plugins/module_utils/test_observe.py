@@ -3,7 +3,7 @@
 """What a playbook observed, turned into the planner's inputs."""
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.observe import host_probes, observations
+from ansible_collections.vigil.ha.plugins.module_utils.model.observations import host_probes, observations
 
 HIERARCHY = {"name": "web", "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2},
                                       {"node": "node3", "priority": 3}]}

@@ -20,10 +20,10 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.vigil.ha.plugins.module_utils import plan as planmod
+from ansible_collections.vigil.ha.plugins.module_utils.model import plan as planmod
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
-from ansible_collections.vigil.ha.plugins.module_utils.plan import make_plan
-from ansible_collections.vigil.ha.plugins.module_utils.validation import load
+from ansible_collections.vigil.ha.plugins.module_utils.model.plan import make_plan
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "plan_cases")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import state_repair as sr
-from ansible_collections.vigil.ha.plugins.module_utils import state_store as ss
+from ansible_collections.vigil.ha.plugins.module_utils.state import repair as sr
+from ansible_collections.vigil.ha.plugins.module_utils.state import store as ss
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations
 
 SINCE = "2026-01-02T03:04:05Z"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import state_store as ss
+from ansible_collections.vigil.ha.plugins.module_utils.state import store as ss
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations, FakeVcenter
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 
 
 def store(vc=None):

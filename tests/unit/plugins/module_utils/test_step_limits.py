@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.step_limits import MARGIN, step_timeout
+from ansible_collections.vigil.ha.plugins.module_utils.model.step_limits import MARGIN, step_timeout
 
 
 @pytest.mark.parametrize("resource, seconds", [

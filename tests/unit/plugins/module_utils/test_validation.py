@@ -9,8 +9,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.vigil.ha.plugins.module_utils import validation
-from ansible_collections.vigil.ha.plugins.module_utils.validation import ConfigError, validate
+from ansible_collections.vigil.ha.plugins.module_utils.config import validation
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, validate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "cluster")

@@ -9,8 +9,8 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_client import VsphereClient
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 
 
 def obj(moref, wsdl, **props):

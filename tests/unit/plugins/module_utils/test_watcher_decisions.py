@@ -7,7 +7,15 @@ from __future__ import annotations
 import copy
 import os
 
-from ansible_collections.vigil.ha.plugins.module_utils import events, inventory_watch, repeats, switchback, validation
+from ansible_collections.vigil.ha.plugins.module_utils.health import events
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import inventory_watch
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import repeats
+
+from ansible_collections.vigil.ha.plugins.module_utils.model import switchback
+
+from ansible_collections.vigil.ha.plugins.module_utils.config import validation
 
 U1, U2 = ("4213a1c5-7d1e-8f1a-2b3c-4d5e6f70810%d" % i for i in (1, 2))
 NODES = {"node1": {"mode": "guest", "vm": {"uuid": U1}}, "node2": {"mode": "guest", "vm": {"uuid": U2}}}
@@ -126,8 +134,8 @@ def test_changes_say_what_a_reload_changed():
 
 
 def test_a_node_is_ready_to_take_a_hierarchy_back_when_vcenter_shows_it_healthy():
-    from ansible_collections.vigil.ha.plugins.module_utils.cluster_view import ClusterView
-    from ansible_collections.vigil.ha.plugins.module_utils.vcenter_view import VcenterObjects
+    from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import ClusterView
+    from ansible_collections.vigil.ha.plugins.module_utils.health.vcenter_objects import VcenterObjects
     nodes = dict(copy.deepcopy(NODES), db1={"mode": "guest", "physical": True})
     view = ClusterView(validation.load(nodes, [copy.deepcopy(WEB)]), VcenterObjects())
     host = {"moref": "host-1", "type": "HostSystem", "kind": "enter", "changes": {

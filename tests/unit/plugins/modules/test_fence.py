@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
+from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_module
 from ansible_collections.vigil.ha.plugins.modules import fence
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereConnectionError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_fencing import FakeOps
 

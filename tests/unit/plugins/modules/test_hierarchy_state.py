@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
+from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_module
 from ansible_collections.vigil.ha.plugins.modules import hierarchy_state
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations, FakeVcenter

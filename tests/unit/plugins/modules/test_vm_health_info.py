@@ -8,8 +8,8 @@ import json
 import pytest
 
 
-from ansible_collections.vigil.ha.plugins.module_utils import vcenter_module
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere_errors import VsphereAuthenticationError
+from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_module
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereAuthenticationError
 from ansible_collections.vigil.ha.plugins.modules import vm_health_info
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module as run_modules
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.inventory_fixture import inventory

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fencing a node by powering its VM off through vCenter (plain Python).
 
-Runs over a ``VmOperations`` (vsphere_vm.py) or a fake of it. A VM counts as
+Runs over a ``VmOperations`` (vsphere/vm_operations.py) or a fake of it. A VM counts as
 fenced only when vCenter, talking to the VM's ESXi host, reports it
 ``poweredOff``: read before acting, read again after. What vCenter says about
 a VM whose host does not respond is its last knowledge, not the truth, so
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from .vsphere_errors import VsphereError, VsphereNotFoundError, VsphereTaskError, VsphereTimeoutError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError, VsphereNotFoundError, VsphereTaskError, VsphereTimeoutError
 
 POWERED_OFF = "poweredOff"
 MAX_TIMEOUT = 900

@@ -12,7 +12,7 @@ dependencies first) and stop (the reverse), what depends on what.
 
 from __future__ import annotations
 
-from .kinds import CHECK_KINDS, KINDS
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS
 
 GUEST = "guest"
 HOST = "host"

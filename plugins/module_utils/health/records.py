@@ -11,8 +11,8 @@ cluster, datacenter and folder path, ready for a module to return.
 
 from __future__ import annotations
 
-from . import health
-from .vsphere_errors import VsphereNotFoundError
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereNotFoundError
 
 VM_RAW = {
     "power_state": "runtime.powerState",

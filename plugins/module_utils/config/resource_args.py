@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vigil.ha developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check one resource's kind, parameters and attached check against kinds.py.
+"""Check one resource's kind, parameters and attached check against config/kinds.py.
 
 Plain Python, used by the node-side modules before they touch anything.
 Messages name the resource and the field.
@@ -9,7 +9,7 @@ Messages name the resource and the field.
 
 from __future__ import annotations
 
-from .kinds import CHECK_KINDS, KINDS, REQUIRED
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, REQUIRED
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
 

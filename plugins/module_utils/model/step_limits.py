@@ -14,7 +14,7 @@ an operator's ``vigil_ha_step_timeout`` replaces it.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.kinds import CHECK_KINDS, KINDS, defaults
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, defaults
 
 MARGIN = 60             # connection, module transfer, Python start-up
 ENDPOINT_WAIT = 30      # a tcp/http start waits this long for an answer (kits/endpoint.py)
@@ -39,7 +39,7 @@ def _kit_bound(kind, params):
     if kind == "ip":
         return 20 + 2 * p.get("arp_count", 3)
     if kind == "fence":
-        # Every fencing level may be tried in turn (fence_levels.py), after the delay.
+        # Every fencing level may be tried in turn (fencing/levels.py), after the delay.
         levels = p.get("levels") or [{"method": "vcenter_poweroff"}]
         vcenter = p.get("fence_timeout", FENCE_TIMEOUT) * max(1, p.get("vms", 1))
         return p.get("delay", 0) + sum(lv.get("timeout", 30) if lv.get("method") == "fence_agent" else vcenter

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 
-from .vsphere_client import _plain
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import _plain
 
 try:
     from pyVmomi import vim, vmodl
 except ImportError:  # pragma: no cover - the module base reports a missing pyVmomi
     pass
-from .vsphere_errors import VsphereApiError, VsphereNotFoundError, VsphereTimeoutError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereApiError, VsphereNotFoundError, VsphereTimeoutError
 
 VM_STATE_PROPERTIES = (
     "name", "config.uuid", "config.instanceUuid", "config.files.vmPathName", "runtime.powerState",

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Repair of a hierarchy's state that a run left half written (plain Python).
 
-A run that dies while recording a move (state_store.py, steps 2 to 6) leaves:
+A run that dies while recording a move (state/store.py, steps 2 to 6) leaves:
 
 - a claim ``vigil.ha.transition.<h>.from.<G>`` without a value (died between
   steps 2 and 4): every write is refused until it is gone;
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import time
 
-from .kits.base import FAILED, IN_SERVICE
-from .state_store import (
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
     EVENT_PREFIX,
     StateCorruptError,
     StateError,

@@ -3,18 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The engine of the event source ``vigil.ha.health`` (asyncio, plain Python).
 
-Three kinds of observation feed one Tracker (events.py), and only its
+Three kinds of observation feed one Tracker (health/events.py), and only its
 transitions become events:
 
 - vCenter by push: one WaitForUpdatesEx watch on VMs and hosts
-  (vcenter_view.py); owner and generation of each hierarchy are read
+  (health/vcenter_objects.py); owner and generation of each hierarchy are read
   again before every event about a hierarchy and every few seconds;
 - the tcp/http checks of every resource, run here on their own intervals
   against the hierarchy's owner, and the probes of the host mode nodes'
   management addresses (``check.address``: a dead ESXi host is seen
   before vCenter marks it not responding);
 - the node-side checks (``vigil.ha.app_health_info`` over SSH) of the
-  resources each owner holds, on a longer interval (node_checks.py).
+  resources each owner holds, on a longer interval (health/node_checks.py).
 
 Every blocking call runs in a thread (``asyncio.to_thread``) under a
 deadline, so the event loop never waits on vCenter or a node. When the
@@ -29,11 +29,21 @@ import asyncio
 import logging
 import time
 
-from . import events, inventory_watch, node_checks, repeats, state_store, switchback
-from .cluster_view import ClusterView
-from .kits.registry import node_kit
-from .vcenter_view import WATCHED, VcenterObjects
-from .vsphere_errors import VsphereError, VsphereTimeoutError
+from ansible_collections.vigil.ha.plugins.module_utils.health import events
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import inventory_watch
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import node_checks
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import repeats
+
+from ansible_collections.vigil.ha.plugins.module_utils.state import store as state_store
+
+from ansible_collections.vigil.ha.plugins.module_utils.model import switchback
+from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import ClusterView
+from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import node_kit
+from ansible_collections.vigil.ha.plugins.module_utils.health.vcenter_objects import WATCHED, VcenterObjects
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError, VsphereTimeoutError
 
 LOG = logging.getLogger(__name__)
 
@@ -69,7 +79,7 @@ class VcenterLink(object):
 
     def read_states(self, names):
         # Imported here: vsphere_state needs pyVmomi, the rest of the engine does not.
-        from .vsphere_state import RootAnnotations
+        from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
         snapshot = RootAnnotations(self.client).read()
         out = {}
         for name in names:

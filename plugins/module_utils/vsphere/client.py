@@ -17,7 +17,7 @@ import socket
 import ssl
 import time
 
-from .vsphere_errors import (
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import (
     VsphereApiError,
     VsphereAuthenticationError,
     VsphereCertificateError,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from . import events
+from ansible_collections.vigil.ha.plugins.module_utils.health import events
 
 DEFAULT_WINDOWS = {"failover": 120, "recover": 20}
 

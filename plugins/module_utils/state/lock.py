@@ -16,7 +16,7 @@ killed does not keep the hierarchy locked until the TTL). The file itself
 is never deleted, so the flock always guards the same inode.
 
 This lock only covers runs on one controller; across controllers, the
-generation kept in vCenter (state_store.py) refuses the second writer.
+generation kept in vCenter (state/store.py) refuses the second writer.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import socket
 import time
 import uuid
 
-from .ledger import DEFAULT_DIR, ensure_dir
-from .state_store import StateInputError, check_hierarchy
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_DIR, ensure_dir
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateInputError, check_hierarchy
 
 CONTROLLER_NAMES = ("ansible-playbook", "ansible")
 MAX_TTL = 86400

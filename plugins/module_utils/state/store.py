@@ -35,7 +35,7 @@ a second custom attribute definition of the same name atomically; so:
 
 A claim without a value means a write is under way or died between steps 2
 and 4; every write is refused until it is gone (a write never guesses it
-away). state_repair.py, run by an operator (vigil.ha.repair_state), removes
+away). state/repair.py, run by an operator (vigil.ha.repair_state), removes
 it once it has stayed without a value long enough, and rolls forward a
 claim whose value never reached step 5.
 """
@@ -45,8 +45,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from .validation import NAME_RE
-from .vsphere_errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import NAME_RE
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
 
 STATE_PREFIX = "vigil.ha.hierarchy."
 CLAIM_PREFIX = "vigil.ha.transition."
@@ -203,7 +203,7 @@ def alert_message(hierarchy, reason):
 
 
 class StateStore(object):
-    """Hierarchy state over ``RootAnnotations`` (vsphere_state.py) or a fake of it."""
+    """Hierarchy state over ``RootAnnotations`` (vsphere/annotations.py) or a fake of it."""
 
     def __init__(self, annotations, clock=utc_now):
         self.ann = annotations

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from .kits.base import FAILED, KitError
-from .resource_args import resource_errors
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
+from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import resource_errors
 
 
 def refuse_bad_resource(module, resource):

@@ -6,12 +6,12 @@
 Plain Python. Batches are what ``VsphereClient.watch`` yields. The first
 batch of a watch is the whole state: ``replace`` starts over from it (after a
 reconnect, objects that vanished meanwhile are gone), ``apply`` folds in the
-changes of later batches. Verdicts come from the shared rules of health.py.
+changes of later batches. Verdicts come from the shared rules of health/verdicts.py.
 """
 
 from __future__ import annotations
 
-from . import health
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
 
 WATCHED = {"VirtualMachine": list(health.VM_PROPERTIES), "HostSystem": list(health.HOST_PROPERTIES)}
 

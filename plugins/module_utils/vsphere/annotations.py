@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Custom attributes and events of vCenter's root folder (pyVmomi stays here).
 
-The primitives ``state_store.py`` builds the hierarchy state on: read every
+The primitives ``state/store.py`` builds the hierarchy state on: read every
 custom attribute of the root folder in one call, add a field definition
 atomically (vCenter refuses a duplicate name), set and remove fields, post
 and query user events. Values in and out are plain Python.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime
 
-from .vsphere_client import _plain
-from .vsphere_errors import VsphereApiError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import _plain
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereApiError
 
 try:
     from pyVmomi import vim, vmodl

@@ -17,7 +17,7 @@ nothing acts. The rule:
   hosts, or run on a host that is not a node of the hierarchy: no single
   owner is true, and moving VMs back is an operator's choice.
 
-Used by the event source (cluster_view.py, which emits a ``placement``
+Used by the event source (health/cluster_view.py, which emits a ``placement``
 event) and by the playbook vigil.ha.adopt (filter vigil.ha.follow), which
 records the new owner under the hierarchy's lock with a new generation.
 """
@@ -68,7 +68,7 @@ def decide(name, members, owner, running):
 
 
 def from_observed(hierarchy, nodes, owner, observed):
-    """``decide`` on what a playbook observed (observe.py ``vms``: power state and host per resource)."""
+    """``decide`` on what a playbook observed (model/observations.py ``vms``: power state and host per resource)."""
     if not all((nodes.get(m["node"]) or {}).get("mode") == "host" for m in hierarchy["nodes"]):
         return {"decision": STAY, "owner": owner or None,
                 "reason": "%s is not a host mode hierarchy: its nodes do not follow VMs" % hierarchy["name"]}

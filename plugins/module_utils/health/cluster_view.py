@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The cluster as the event source sees it (plain Python).
 
-Joins the cluster model (hierarchy.py) with what vCenter shows
-(vcenter_view.py) and the owner and generation of each hierarchy: which
+Joins the cluster model (model/hierarchy.py) with what vCenter shows
+(health/vcenter_objects.py) and the owner and generation of each hierarchy: which
 vSphere objects concern which nodes and resources, which hierarchies an
 event is about, whether they are in maintenance, whether the node could be
 fenced right now, and which checks to run where.
@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import time
 
-from . import events, follow, health
-from .fencing import HOST_OFF
-from .hierarchy import GUEST
-from .kinds import CHECK_KINDS
-from .validation import ConfigError, hierarchies_of_hosts
+from ansible_collections.vigil.ha.plugins.module_utils.health import events
+
+from ansible_collections.vigil.ha.plugins.module_utils.model import follow
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import HOST_OFF
+from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import GUEST
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, hierarchies_of_hosts
 
 DEFAULT_GROUP = "vigil_ha_cluster"
 
@@ -160,7 +164,7 @@ class ClusterView(object):
         return out + self.placements()
 
     def placements(self):
-        """Host mode: where each held hierarchy's running VMs are against its owner (follow.py), as
+        """Host mode: where each held hierarchy's running VMs are against its owner (model/follow.py), as
         ``placement`` subjects: ``on_owner``, ``moved`` (node: where they run now) or ``split``."""
         out = []
         for hierarchy in self.cluster.hierarchies.values():
@@ -256,7 +260,7 @@ class ClusterView(object):
         if node.mode == GUEST and vm is None:
             return {"possible": False, "reason": "the VM of node %s is not in vCenter" % name}
         host = self.objects.host_of(vm) if vm else self.objects.find_host(node.esxi)
-        # The rule of the fence itself (fencing.py): what a powered-off host ran is off.
+        # The rule of the fence itself (fencing/vcenter.py): what a powered-off host ran is off.
         if host is not None and self.objects.props(host).get("runtime.powerState") in HOST_OFF:
             return {"possible": True, "reason": "ESXi host %s of node %s is powered off: what it ran is off"
                     % (self.objects.name(host), name)}

@@ -28,9 +28,9 @@ NODE = "node"
 HIERARCHY = "hierarchy"
 VCENTER = "vcenter"
 # Not a state change: the preferred node of a hierarchy with switchback
-# automatic has been healthy for the settling time (switchback.py).
+# automatic has been healthy for the settling time (model/switchback.py).
 SWITCHBACK = "switchback"
-# Host mode: where a hierarchy's running VMs are, against its owner (follow.py):
+# Host mode: where a hierarchy's running VMs are, against its owner (model/follow.py):
 # on_owner, moved (to one other node: the owner follows) or split.
 PLACEMENT = "placement"
 TYPES = (VM, HOST, RESOURCE, NODE, HIERARCHY, VCENTER, SWITCHBACK, PLACEMENT)

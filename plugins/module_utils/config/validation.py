@@ -13,7 +13,7 @@ field, then what is wrong::
     hierarchy 'web', resource 'vip', params.address: required for kind ip
     node 'node3', fencing.method: must be one of vcenter_poweroff, none, not 'ipmi'
 
-Resource parameters are checked against kinds.py through resource_args.py,
+Resource parameters are checked against config/kinds.py through config/resource_args.py,
 so a kind's parameters are declared once.
 """
 
@@ -23,13 +23,13 @@ import copy
 import ipaddress
 import re
 
-from .hierarchy import GUEST, HOST, Cluster, find_cycles
-from .fence_agents import AGENT_RE, OPTION_RE, RESERVED_OPTIONS
-from .fence_agents import DEFAULT_TIMEOUT as DEFAULT_AGENT_TIMEOUT
-from .fence_agents import MAX_TIMEOUT as MAX_AGENT_TIMEOUT
-from .fence_levels import AGENT, MAX_DELAY, METHODS, NONE, VCENTER
-from .kinds import CHECK_KINDS, KINDS, defaults
-from .resource_args import check_errors, params_errors
+from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import GUEST, HOST, Cluster, find_cycles
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AGENT_RE, OPTION_RE, RESERVED_OPTIONS
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import DEFAULT_TIMEOUT as DEFAULT_AGENT_TIMEOUT
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import MAX_TIMEOUT as MAX_AGENT_TIMEOUT
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import AGENT, MAX_DELAY, METHODS, NONE, VCENTER
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, defaults
+from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import check_errors, params_errors
 
 MODES = (GUEST, HOST)
 FENCING_METHODS = METHODS
@@ -180,7 +180,7 @@ def _vm_identity(errs, where, prefix, ident):
 
 
 def _param_values(errs, where, prefix, kind, params):
-    """Value checks beyond the types of kinds.py (types are checked already)."""
+    """Value checks beyond the types of config/kinds.py (types are checked already)."""
     for key, value in sorted(params.items()):
         expected = KINDS[kind]["params"].get(key, (None,))[0]
         if value is None or expected is None or isinstance(value, bool):

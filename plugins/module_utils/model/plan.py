@@ -20,7 +20,7 @@ old node was stopped cleanly or fenced earlier in the same plan.
 
 from __future__ import annotations
 
-from .kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
 
 # -- vocabulary --------------------------------------------------------------
 

@@ -14,8 +14,8 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from .vsphere_client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
-from .vsphere_errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
 
 
 def vcenter_argument_spec():
