@@ -31,14 +31,8 @@ options:
     required: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Only checks; the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vigil.ha.attributes.posix
+  - vigil.ha.attributes.read_only
 """
 
 EXAMPLES = r"""

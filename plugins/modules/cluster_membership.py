@@ -66,10 +66,9 @@ attributes:
     details: Returns the hierarchies it would write; writes nothing.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes.posix
 seealso:
   - module: vigil.ha.validate_cluster
 """

@@ -54,6 +54,7 @@ options:
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
 attributes:
   check_mode:
     support: full
@@ -63,8 +64,6 @@ attributes:
   diff_mode:
     support: full
     details: The VM's power state before and after.
-  platform:
-    platforms: all
 notes:
   - Power-off is abrupt on purpose; stop the hierarchy cleanly first when the node still answers.
   - The lab's simulator lets a VM on a failed host be powered off; vCenter does not. This module

@@ -92,6 +92,7 @@ options:
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
 attributes:
   check_mode:
     support: full
@@ -100,8 +101,6 @@ attributes:
         says what it would do; changes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: all
 seealso:
   - module: vigil.ha.fence
 """

@@ -71,10 +71,9 @@ attributes:
   diff_mode:
     support: full
     details: The holder before and after.
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
 seealso:

@@ -115,6 +115,7 @@ options:
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
 attributes:
   check_mode:
     support: full
@@ -124,8 +125,6 @@ attributes:
   diff_mode:
     support: full
     details: Owner and generation before and after a write; the custom attributes before and after a repair.
-  platform:
-    platforms: all
 notes:
   - Needs vCenter (custom attributes and the event log do not exist on a lone ESXi host), and the
     privileges Global.Manage custom attributes, Global.Set custom attribute and Global.Log event.

@@ -70,10 +70,9 @@ attributes:
     details: Returns the line it would write; writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
 notes:

@@ -109,16 +109,10 @@ options:
     version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
+  - vigil.ha.attributes.read_only
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
-attributes:
-  check_mode:
-    support: full
-    details: Computes only; the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""
@@ -199,7 +193,7 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     try:
         cluster = load(p["nodes"], p["hierarchies"])
     except ConfigError as exc:
-        raise ModuleFailure("cluster configuration refused: %s" % "; ".join(exc.errors), errors=exc.errors)
+        raise ModuleFailure(exc.summary(), errors=exc.errors)
     if p["hierarchy"] not in cluster.hierarchies:
         raise ModuleFailure("hierarchy: no hierarchy named %r (known: %s)" % (
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))

@@ -56,6 +56,7 @@ options:
     default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -63,8 +64,6 @@ attributes:
   diff_mode:
     support: full
     details: Before and after state of the resource.
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

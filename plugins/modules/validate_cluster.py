@@ -50,16 +50,10 @@ options:
     version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
+  - vigil.ha.attributes.read_only
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
-attributes:
-  check_mode:
-    support: full
-    details: Only validates; the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 seealso:
   - module: vigil.ha.resource
 """
@@ -171,10 +165,7 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
         # Fencing runs here, on the controller: its fence agents are the ones that count.
         config = validate(p["nodes"], hierarchies, agents=installed_agents())
     except ConfigError as exc:
-        raise ModuleFailure(
-            "cluster configuration refused (%d error%s): %s" % (
-                len(exc.errors), "" if len(exc.errors) == 1 else "s", "; ".join(exc.errors)),
-            errors=exc.errors)
+        raise ModuleFailure(exc.summary(), errors=exc.errors)
     cluster = Cluster.from_config(config)
     start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
     return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order,

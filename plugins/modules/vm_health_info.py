@@ -64,14 +64,8 @@ options:
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - vigil.ha.attributes
+  - vigil.ha.attributes.read_only
 seealso:
   - module: community.vmware.vmware_vm_info
 """

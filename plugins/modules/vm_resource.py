@@ -50,6 +50,7 @@ options:
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
+  - vigil.ha.attributes
 attributes:
   check_mode:
     support: full
@@ -57,8 +58,6 @@ attributes:
   diff_mode:
     support: full
     details: State and host of the VM before and after.
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

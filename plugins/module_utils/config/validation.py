@@ -61,6 +61,11 @@ class ConfigError(ValueError):
         self.errors = list(errors)
         ValueError.__init__(self, "; ".join(self.errors))
 
+    def summary(self):
+        """The one wording of a refusal, for modules and the event source alike."""
+        return "cluster configuration refused (%d error%s): %s" % (
+            len(self.errors), "" if len(self.errors) == 1 else "s", "; ".join(self.errors))
+
 
 class _Errors(object):
     def __init__(self):

@@ -198,7 +198,7 @@ async def load_cluster(inventory, group, timeout=120):
     try:
         return validation.load(nodes, hierarchies, group)
     except validation.ConfigError as exc:
-        raise ValueError("vigil.ha.health: the cluster of %s is refused: %s" % (inventory, "; ".join(exc.errors)))
+        raise ValueError("vigil.ha.health: %s: %s" % (inventory, exc.summary()))
 
 
 async def main(queue, args):
