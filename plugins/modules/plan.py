@@ -72,13 +72,23 @@ options:
     description: The node a failover moves away from (default the owner).
     type: str
   failovers_used:
-    description: Failovers already made within the policy's failover window.
+    description:
+      - Failovers already made within the policy's failover window.
+      - If not set, counted from the ledger (O(ledger)), as every playbook of the collection does.
     type: int
-    default: 0
   recoveries_used:
-    description: Local recoveries per resource within the policy's window, a dict of resource to count.
+    description:
+      - Local recoveries per resource within the policy's window, a dict of resource to count.
+      - If not set, counted from the ledger (O(ledger)).
     type: dict
-    default: {}
+  ledger:
+    description:
+      - The ledger whose decisions to act count against the hierarchy's budgets (the file M(vigil.ha.ledger) writes).
+      - If not set, the environment variable E(VIGIL_HA_LEDGER) is used, then the default.
+      - A ledger that does not exist yet counts nothing.
+    type: path
+    default: ~/.local/state/vigil-ha/ledger.jsonl
+    version_added: 0.2.0
   confirmed:
     description: An operator confirmed the failover.
     type: bool
@@ -152,6 +162,12 @@ plan:
     generation: 5
     steps:
       - {host: node1, node: node1, kit: service, resource: web-app, action: stop, generation: 5}
+budgets_used:
+  description: The budgets counted against the plan, C(failovers) and C(recoveries) (per resource), and where from.
+  returned: always
+  type: dict
+  sample: {failovers: 1, recoveries: {web-app: 2}, ledger: /root/.local/state/vigil-ha/ledger.jsonl}
+  version_added: 0.2.0
 lines:
   description: The plan as numbered lines for people.
   returned: always
@@ -160,11 +176,13 @@ lines:
   sample: ["1. node1: stop web-app (service) [gen 5]"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan import confirmation, make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, load
+from ansible_collections.vigil.ha.plugins.module_utils.model.budget import used
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_PATH, read
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="raw", required=True),
@@ -180,8 +198,9 @@ ARGUMENT_SPEC = dict(
     target=dict(type="str"),
     resource=dict(type="str"),
     failed_node=dict(type="str"),
-    failovers_used=dict(type="int", default=0),
-    recoveries_used=dict(type="dict", default={}),
+    failovers_used=dict(type="int"),
+    recoveries_used=dict(type="dict"),
+    ledger=dict(type="path", default=DEFAULT_PATH, fallback=(env_fallback, ["VIGIL_HA_LEDGER"])),
     confirmed=dict(type="bool", default=False),
     confirm=dict(type="str"),
     maintenance=dict(type="bool", default=False),
@@ -198,17 +217,29 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
         raise ModuleFailure("hierarchy: no hierarchy named %r (known: %s)" % (
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
     hierarchy = cluster.hierarchy(p["hierarchy"])
+    budgets = budgets_used(p, hierarchy.policy)
     try:
         confirmed = p["confirmed"] or confirmation(p["confirm"], p["action"], p["owner"], p["failed_node"])
         plan = make_plan(
             hierarchy, p["action"], owner=p["owner"], generation=p["generation"], states=p["states"],
             node_health=p["node_health"], vcenter_reachable=p["vcenter_reachable"], target=p["target"],
             resource=p["resource"], failed_node=p["failed_node"], expected_generation=p["expected_generation"],
-            failovers_used=p["failovers_used"], recoveries_used=p["recoveries_used"], confirmed=confirmed,
+            failovers_used=budgets["failovers"], recoveries_used=budgets["recoveries"], confirmed=confirmed,
             maintenance=p["maintenance"], force=p["force"])
     except ValueError as exc:
         raise ModuleFailure(str(exc))
-    return dict(changed=False, plan=plan.to_dict(), lines=plan.describe(reasons=True).splitlines())
+    return dict(changed=False, plan=plan.to_dict(), budgets_used=budgets,
+                lines=plan.describe(reasons=True).splitlines())
+
+
+def budgets_used(p, policy):
+    """What was given, else what the ledger's decisions to act within the policy's windows count."""
+    counted = {}
+    if p["failovers_used"] is None or p["recoveries_used"] is None:
+        counted = used(read(p["ledger"], p["hierarchy"]), policy)
+    return {"failovers": counted["failovers"] if p["failovers_used"] is None else p["failovers_used"],
+            "recoveries": counted["recoveries"] if p["recoveries_used"] is None else p["recoveries_used"],
+            "ledger": p["ledger"] if counted else None}
 
 
 def main():

@@ -3,6 +3,11 @@
 """The plan module: configuration and state in, the planner's plan out."""
 from __future__ import annotations
 
+import datetime
+import json
+
+import pytest
+
 from ansible_collections.vigil.ha.plugins.modules import plan
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
@@ -41,3 +46,39 @@ def test_unknown_hierarchy_and_bad_configuration_fail_clearly(capsys):
     hierarchies[0]["resources"][0]["kind"] = "vip"
     rc, out = run_module(capsys, plan.main, dict(nodes=nodes, hierarchies=hierarchies, hierarchy="web", action="start"))
     assert rc == 1 and "kind: unknown kind 'vip'" in out["msg"]
+
+
+@pytest.fixture(autouse=True)
+def ledger_file(tmp_path, monkeypatch):
+    """Each test's own ledger (VIGIL_HA_LEDGER, as the playbooks' ledger tasks read it), never the user's."""
+    path = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv("VIGIL_HA_LEDGER", str(path))
+    return path
+
+
+def failover_plan(capsys, **extra):
+    nodes, hierarchies = example_config()
+    return run_module(capsys, plan.main, dict(
+        nodes=nodes, hierarchies=hierarchies, hierarchy="web", action="failover", owner="node1", generation=4,
+        node_health={"node1": "failed", "node2": "ok"},
+        states={"node2": {"web-vip": "out_of_service", "web-app": "out_of_service"}}, **extra))
+
+
+def test_the_failover_budget_is_counted_from_the_ledger_the_playbooks_write(capsys, ledger_file):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    lines = [{"time": (now - datetime.timedelta(minutes=m)).isoformat(), "hierarchy": h, "action": "failover",
+              "decision": d} for m, h, d in [(5, "web", "act"), (10, "web", "act"), (20, "erp", "act"),
+                                              (30, "web", "done"), (120, "web", "act")]]
+    ledger_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    rc, out = failover_plan(capsys)
+    # Two acts of web within the hour (erp's, a done line and one two hours old do not count): max 2 is spent.
+    assert rc == 0 and out["budgets_used"] == {"failovers": 2, "recoveries": {}, "ledger": str(ledger_file)}
+    assert out["plan"]["refused"] is True and out["plan"]["code"] == "failover_budget_exhausted"
+    rc, out = failover_plan(capsys, failovers_used=1, recoveries_used={})  # given, they are what counts
+    assert rc == 0 and out["plan"]["refused"] is False and out["budgets_used"]["ledger"] is None
+
+
+def test_a_ledger_not_written_yet_counts_nothing(capsys, ledger_file):
+    rc, out = failover_plan(capsys)
+    assert rc == 0 and not ledger_file.exists()
+    assert out["budgets_used"]["failovers"] == 0 and out["plan"]["refused"] is False
