@@ -147,7 +147,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: The plan (see docs/plans.md); C(steps) in the order to run them.
+  description:
+    - The plan (see docs/plans.md); C(steps) in the order to run them.
+    - C(commit_at) is the index of the first start; the steps before it take the hierarchy away from the old node,
+      and the move is recorded in vCenter between them and the starts.
   returned: always
   type: dict
   sample:
@@ -162,6 +165,7 @@ plan:
     generation: 5
     steps:
       - {host: node1, node: node1, kit: service, resource: web-app, action: stop, generation: 5}
+    commit_at: 1
 budgets_used:
   description: The budgets counted against the plan, C(failovers) and C(recoveries) (per resource), and where from.
   returned: always

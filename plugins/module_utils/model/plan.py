@@ -183,7 +183,15 @@ class Plan(object):
             "owner_before": self.owner_before, "owner": self.owner,
             "generation_before": self.generation_before, "generation": self.generation,
             "steps": [s.to_dict() for s in self.steps],
+            "commit_at": self.commit_at,
         }
+
+    @property
+    def commit_at(self):
+        """Index of the first start: the steps before it take the hierarchy away from the old node
+        (stops, fence); the move is recorded in vCenter between them and the starts."""
+        actions = [s.action for s in self.steps]
+        return actions.index(START) if START in actions else len(actions)
 
     def header(self):
         if self.refused:

@@ -113,6 +113,9 @@ def check_rules(plan, hierarchy, kwargs):
         return
     # the generation grows by exactly one when, and only when, the owner changes
     assert plan.generation == plan.generation_before + (1 if plan.owner != plan.owner_before else 0)
+    # the commit point: what takes the hierarchy away comes before it, only starts after it
+    assert all(s.action != planmod.START for s in plan.steps[:plan.commit_at])
+    assert all(s.action == planmod.START for s in plan.steps[plan.commit_at:])
     for step in plan.steps:
         assert step.generation == plan.generation
         assert step.action in planmod.STEP_ACTIONS

@@ -66,9 +66,9 @@ def failover_plan(capsys, **extra):
 
 def test_the_failover_budget_is_counted_from_the_ledger_the_playbooks_write(capsys, ledger_file):
     now = datetime.datetime.now(datetime.timezone.utc)
+    made = [(5, "web", "act"), (10, "web", "act"), (20, "erp", "act"), (30, "web", "done"), (120, "web", "act")]
     lines = [{"time": (now - datetime.timedelta(minutes=m)).isoformat(), "hierarchy": h, "action": "failover",
-              "decision": d} for m, h, d in [(5, "web", "act"), (10, "web", "act"), (20, "erp", "act"),
-                                              (30, "web", "done"), (120, "web", "act")]]
+              "decision": d} for m, h, d in made]
     ledger_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
     rc, out = failover_plan(capsys)
     # Two acts of web within the hour (erp's, a done line and one two hours old do not count): max 2 is spent.
