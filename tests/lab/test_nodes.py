@@ -92,13 +92,16 @@ def wait_for(predicate, deadline, step=0.05):
 
 @pytest.fixture(scope="session")
 def nodes(lab):
-    """{name: address} of the lab's nodes (a default lab starts them)."""
+    """{name: address} of the lab's VM nodes (a default lab starts them)."""
     if not os.path.exists(CONFIG):
         pytest.fail("the lab has no nodes: python3 tests/lab/labctl.py start --nodes")
     with open(CONFIG, encoding="utf-8") as f:
         config = json.load(f)
-    assert set(lab["lab_vms"]) == set(config["nodes"])
-    return config["nodes"]
+    physical = set(config.get("physical") or [])  # no VM: powered by their BMC (test_physical_node.py)
+    vms = dict((name, address) for name, address in config["nodes"].items() if name not in physical)
+    assert set(lab["lab_vms"]) == set(vms)
+    assert physical == set(n["name"] for n in lab.get("lab_physical_nodes", []))
+    return vms
 
 
 @pytest.fixture
