@@ -251,15 +251,23 @@ def run_engine(batches, seconds=1.5, states=None, prober=None, link=None, **opti
             dict({"state_interval": 0.2, "node_check_interval": 3600, "reconnect_max": 0.1}, **options),
             ansible="/nonexistent/ansible", inventory="/nonexistent", name="vc",
             prober=prober or (lambda kind, name, params: ("in_service", ["ok"])))
-        task = asyncio.create_task(source.run())
-        await asyncio.sleep(seconds)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        out = []
-        while not queue.empty():
-            out.append(queue.get_nowait()["vigil_ha"])
-        return out
+        return await drive(source, queue, [(seconds, None)])
     return asyncio.run(main())
+
+
+async def drive(source, queue, steps):
+    """Run ``source`` through ``steps`` (seconds to wait, callable), then stop it; the events."""
+    task = asyncio.create_task(source.run())
+    for seconds, step in steps:
+        await asyncio.sleep(seconds)
+        if step:
+            step()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    out = []
+    while not queue.empty():
+        out.append(queue.get_nowait()["vigil_ha"])
+    return out
 
 
 def summary(evs):

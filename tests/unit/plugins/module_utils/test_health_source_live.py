@@ -10,7 +10,7 @@ import asyncio
 import copy
 import logging
 
-from test_cluster_view import HIERARCHIES, NODES, FakeLink, first_batch, modify  # pylint: disable=import-error
+from test_cluster_view import HIERARCHIES, NODES, FakeLink, drive, first_batch, modify  # pylint: disable=import-error
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import source as health_source
 
@@ -30,21 +30,6 @@ def engine(link, steps, config=None, reload=None, **options):
             prober=lambda kind, name, params: ("in_service", ["ok"]))
         return await drive(source, queue, steps)
     return asyncio.run(main())
-
-
-async def drive(source, queue, steps):
-    """Run ``source`` through ``steps`` (seconds to wait, callable), then stop it; the events."""
-    task = asyncio.create_task(source.run())
-    for seconds, step in steps:
-        await asyncio.sleep(seconds)
-        if step:
-            step()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    out = []
-    while not queue.empty():
-        out.append(queue.get_nowait()["vigil_ha"])
-    return out
 
 
 def test_a_maintenance_flag_set_in_the_inventory_is_used_without_a_restart(monkeypatch, caplog):
