@@ -5,7 +5,7 @@ in a temporary copy of the collection; the scenarios named with it run from
 that copy against the same lab, and at least one of them must FAIL. Exit 0
 when every mutation was caught.
 
-  mutation.py [--keep]
+  mutation.py [--keep] [--only TEXT]   (--only: the mutations whose name contains TEXT)
 """
 from __future__ import annotations
 
@@ -25,6 +25,33 @@ MUTATIONS = [
      "    name: \"{{ vigil_ha_step.node }}\"\n  # fence_timeout",
      "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  # fence_timeout",
      ["host_not_responding", "esxi_host_isolated"]),
+    ("start before a fence agent confirmed (the fencing levels' task ignores errors)",
+     "playbooks/tasks/step_fence.yml",
+     "    host_unanswered: \"{{ (vigil_ha_observed.unanswered | default({}))[vigil_ha_step.node] | default(omit) }}\"\n"
+     "  timeout: >-",
+     "    host_unanswered: \"{{ (vigil_ha_observed.unanswered | default({}))[vigil_ha_step.node] | default(omit) }}\"\n"
+     "  ignore_errors: true\n  timeout: >-",
+     ["host_crash_bmc_unreachable", "host_fencing_levels_all_fail"]),
+    ("no stale refusal in the plan (an event's expected generation is not compared)",
+     "plugins/module_utils/model/plan.py",
+     "        if self.expected is not None and self.expected != self.generation:",
+     "        if False:  # mutation",
+     ["stale_event_after_failover", "same_event_twice"]),
+    ("no failover budget (policy.failover.max is not counted)",
+     "plugins/module_utils/model/plan.py",
+     "        if not self.confirmed and self.failovers_used >= limit[\"max\"]:",
+     "        if False:  # mutation",
+     ["flapping_service"]),
+    ("no lock (a held lock is taken over)",
+     "plugins/module_utils/state/lock.py",
+     "        if holder and not (token and holder[\"token\"] == token):",
+     "        if False:  # mutation",
+     ["same_event_twice"]),
+    ("no compare-and-set of the generation (the move is recorded whatever vCenter holds)",
+     "playbooks/tasks/run_plan.yml",
+     "        expected_generation: \"{{ vigil_ha_plan.plan.generation_before }}\"\n",
+     "",
+     ["same_event_twice", "stale_event_after_failover"]),
 ]
 
 
@@ -55,9 +82,10 @@ def mutate(dest, path, text, replacement):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    p.add_argument("--only", default="", help="run the mutations whose name contains this text")
     args = p.parse_args(argv)
     missed = []
-    for name, path, text, replacement, scenarios in MUTATIONS:
+    for name, path, text, replacement, scenarios in [m for m in MUTATIONS if args.only in m[0]]:
         dest = tempfile.mkdtemp(prefix="vigil-mutant-")
         try:
             copy_collection(dest)
