@@ -31,7 +31,7 @@ def test_a_guest_node_is_its_own_vm_named_by_the_node():
 def test_an_esxi_host_is_the_hierarchys_vms_vcenter_placed_on_it():
     cfg = config()
     h = erp(cfg)
-    host = [n for n in h["nodes"]][0]["node"]
+    host = h["nodes"][0]["node"]
     esxi = cfg["nodes"][host]["esxi"]
     names = [r["name"] for r in h["resources"] if r["kind"] == "vm"]
     observed = {"vms": {names[0]: {"host": esxi, "power_state": "poweredOn"},
