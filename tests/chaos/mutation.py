@@ -47,10 +47,10 @@ MUTATIONS = [
      "        if holder and not (token and holder[\"token\"] == token):",
      "        if False:  # mutation",
      ["same_event_twice"]),
-    ("no compare-and-set of the generation (the move is recorded whatever vCenter holds)",
-     "playbooks/tasks/run_plan.yml",
-     "        expected_generation: \"{{ vigil_ha_plan.plan.generation_before }}\"\n",
-     "",
+    ("no compare-and-set of the generation (a write is not refused when vCenter holds another generation)",
+     "plugins/module_utils/state/store.py",
+     "        if current[\"generation\"] != expected:\n            raise StaleGenerationError(",
+     "        if False:  # mutation\n            raise StaleGenerationError(",
      ["same_event_twice", "stale_event_after_failover"]),
 ]
 
@@ -65,6 +65,7 @@ def copy_collection(dest):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(os.path.join(REPO, rel), target)
     os.symlink(os.path.join(REPO, ".venv"), os.path.join(dest, ".venv"))
+    os.symlink(nodes.LAB_ROOT, os.path.join(dest, ".lab"))  # the same lab, wherever a test looks for it
     os.makedirs(os.path.join(dest, ".build", "collections", "ansible_collections", "vigil"))
     os.symlink("../../../..", os.path.join(dest, ".build", "collections", "ansible_collections", "vigil", "ha"))
 
