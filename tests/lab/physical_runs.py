@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import urllib.request
 
 import nodes
@@ -98,6 +99,16 @@ def write(lab, directory, vm_node="node3", data_dir=None, secret_in_inventory=Fa
     with os.fdopen(fd, "w") as f:
         json.dump({"lab_phys1_bmc_password": b["password"]}, f)
     return path, "@" + secrets, b["password"]
+
+
+def ipmitool(bmc, *command):
+    """Ask a lab BMC with Debian's ipmitool (lanplus); its output. The password goes through the
+    environment (-E), never on the command line."""
+    env = dict(os.environ, IPMI_PASSWORD=bmc["password"])
+    proc = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", bmc["address"], "-p", str(bmc["port"]),
+                           "-U", bmc["username"], "-E"] + list(command),
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    return proc.stdout.strip() + proc.stderr.strip()
 
 
 def power(state):

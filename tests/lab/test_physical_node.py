@@ -14,15 +14,13 @@ starts on node3. The BMC's password (a vars file, as a vault gives it)
 is never in a run's output."""
 from __future__ import annotations
 
-import os
-import subprocess
 
 import labctl
 import nodes
 import physical_runs
 import pytest
 from cluster_runs import playbook, until, where
-from physical_runs import HIERARCHY, PHYSICAL
+from physical_runs import HIERARCHY, PHYSICAL, ipmitool
 
 VM_NODE = "node3"
 
@@ -31,14 +29,6 @@ pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
 def run(inventory, name, *extra):
     return playbook(name, "-e", inventory[1], *extra, inventory=inventory[0], hierarchy=HIERARCHY)
-
-
-def ipmitool(bmc, *command):
-    env = dict(os.environ, IPMI_PASSWORD=bmc["password"])  # -E: never on the command line
-    proc = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", bmc["address"], "-p", str(bmc["port"]),
-                           "-U", bmc["username"], "-E"] + list(command),
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
-    return proc.stdout.strip() + proc.stderr.strip()
 
 
 def phys_fault(what):

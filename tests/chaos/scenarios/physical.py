@@ -13,7 +13,6 @@ it may wake up), and its generation never goes down nor is acted on stale."""
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 
 from audits import Generation
@@ -76,13 +75,6 @@ class PwebAudits(object):
         return self.problems + self.gen.finish(self.ctx)
 
 
-def ipmitool(bmc, *command):
-    env = dict(os.environ, IPMI_PASSWORD=bmc["password"])  # -E: not on the command line
-    return subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", bmc["address"], "-p", str(bmc["port"]),
-                           "-U", bmc["username"], "-E"] + list(command),
-                          capture_output=True, text=True, env=env, timeout=60, check=False).stdout
-
-
 def put_back(ctx, inventory):
     """phys1 on and its BMC answering, node3 on, pweb stopped: the nodes bare for what follows."""
     nodes.ip("link", "set", nodes.node_named(PHYS).veth, "up", check=False)
@@ -136,11 +128,12 @@ def physical_owner_hung(ctx):
         ctx.until(lambda: answer() == VM_NODE, 180, "node3 answers on pweb's address after phys1 hung")
         ctx.recovered()
         ctx.expect(nodes.node_named(PHYS).power() == "poweredOff", "phys1 was not powered off by its BMC")
-        ctx.expect("Chassis Power is off" in ipmitool(bmc, "power", "status"), "phys1's BMC does not say off")
+        ctx.expect("Chassis Power is off" in physical_runs.ipmitool(bmc, "power", "status"),
+                   "phys1's BMC does not say off")
         ctx.until(lambda: [r for r in watcher.ledger("failover", "done") if r.get("generation") == gen + 1],
                   30, "the watcher's failover done at generation gen+1 in the ledger")
         # The way back: phys1 powered on through its BMC (a fresh boot, serving nothing), node3 crashes.
-        ipmitool(bmc, "power", "on")
+        physical_runs.ipmitool(bmc, "power", "on")
         ctx.until(lambda: nodes.node_status(nodes.node_named(PHYS))["ssh"], 15, "phys1 boots")
         ctx.expect(answer() == VM_NODE, "pweb moved when phys1 came back (switchback is manual)")
         ctx.fault("vms/%s/crash" % VM_NODE)
