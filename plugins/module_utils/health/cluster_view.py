@@ -298,7 +298,7 @@ class ClusterView(object):
         """``(node, esxi, address, port, interval, timeout)`` of every host mode node with a
         ``check.address``: its management endpoint, probed so that a dead host is seen before
         vCenter notices (about a minute on a real vCenter)."""
-        return [(n.name, n.esxi, n.check["address"], n.check.get("port", 443), n.check["interval"],
+        return [(n.name, n.esxi, n.check["address"], n.check["port"], n.check["interval"],
                  n.check["timeout"]) for n in sorted(self.cluster.nodes.values(), key=lambda n: n.name)
                 if n.mode != GUEST and n.check.get("address")]
 

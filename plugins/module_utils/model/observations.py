@@ -37,15 +37,15 @@ def _host_health(host):
 
 def host_probes(hierarchy, nodes):
     """The ``tcp`` resources (for app_health_info on the controller) that probe the management
-    address (``check.address``) of each host mode node of ``hierarchy``, named by the node."""
+    address (``check.address``) of each host mode node of ``hierarchy``, named by the node.
+    ``nodes`` are validated: the port and timeout are filled in (validation.py)."""
     out = []
     for member in hierarchy["nodes"]:
         node = nodes.get(member["node"]) or {}
         check = node.get("check") or {}
         if node.get("mode") == "host" and check.get("address"):
             out.append({"name": member["node"], "kind": "tcp",
-                        "params": {"host": check["address"], "port": check.get("port", 443),
-                                   "timeout": check.get("timeout", 2)}})
+                        "params": {"host": check["address"], "port": check["port"], "timeout": check["timeout"]}})
     return out
 
 
