@@ -5,14 +5,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-LAB := python3 tests/lab/labctl.py
+LAB := python3 -m lab
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-export PYTHONPATH := $(CURDIR)/.build/collections
+# The collection as ansible finds it, and the lab package (lab/) for the
+# tests, the chaos suite, the benchmarks and the demo.
+export PYTHONPATH := $(CURDIR)/.build/collections:$(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-mutation
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-user chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
@@ -29,7 +31,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity lint docs-lint integration molecule chaos-fast
+test: setup unit playbooks sanity lint docs-lint integration molecule chaos-fast chaos-user
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -66,15 +68,24 @@ molecule:
 # Fault injection (docs/chaos.md): scenarios with audits, a table and
 # .lab/default/chaos/results.json. chaos-mutation breaks a safety rule in a
 # copy of the collection and checks that the suite fails.
-CHAOS_RUN := PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/runner.py
+CHAOS_RUN := $(PY) tests/chaos/runner.py
 chaos: setup lab-start
 	$(CHAOS_RUN) $(CHAOS)
 
 chaos-fast: lab-start
 	$(CHAOS_RUN) --fast --json .lab/default/chaos/results-fast.json
 
+# A few fast scenarios as a user runs them: the collection installed with
+# ansible-galaxy, no repository ansible.cfg, the lab's cluster under other names.
+CHAOS_USER := .lab/default/chaos/user-cluster
+chaos-user: lab-start
+	rm -rf $(CHAOS_USER)
+	$(PY) -m lab user-inventory $(CHAOS_USER) --data-dir $(CURDIR)/.lab/default/chaos/shared/web
+	$(CHAOS_RUN) --installed --cluster $(CHAOS_USER) --hierarchy shop --json .lab/default/chaos/results-user.json \
+		service_crash node_vm_crash same_event_twice watched_service_crash
+
 chaos-mutation: lab-start
-	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/chaos $(PY) tests/chaos/mutation.py
+	$(PY) tests/chaos/mutation.py
 
 lab-start:
 	@$(LAB) start

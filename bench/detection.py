@@ -1,7 +1,7 @@
 """Benchmark: detection latency, from a VM powered off in the simulator to
 the event in the real ansible-rulebook.
 
-The lab "default" (tests/lab/labctl.py start) runs; ansible-rulebook runs
+The lab "default" (python3 -m lab start) runs; ansible-rulebook runs
 bench/rulebooks/record.yml (the vigil.ha.health source, one rule that prints
 every event) on the lab's cluster. Each cycle: note the time, POST
 vms/NODE/crash, wait for the printed event `vm NODE ... -> failed`, note
@@ -21,15 +21,15 @@ import ast
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
-from eda_lab import Lab, Watcher, parse_time  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
+from lab.rulebook import Rulebook
+from lab.runs import Lab
+from lab.wait import parse_time
+from health_read import log, result_record, utc_now
 
 RESULTS = os.path.join(HERE, "results", "detection.json")
 GOAL_S = 1.0
@@ -99,7 +99,8 @@ def main(argv=None):
     started = utc_now()
     cycles = []
     with tempfile.TemporaryDirectory(prefix="vigil-bench-detect-") as work:
-        watcher = Watcher(lab, work, rulebook=os.path.join(HERE, "rulebooks", "record.yml"))
+        watcher = Rulebook(work, name="watcher", rulebook=os.path.join(HERE, "rulebooks", "record.yml"),
+                           state_dir=lab.state_dir, start=False)
         lab.control("vms/%s/poweron" % args.node)
         t0 = time.monotonic()
         watcher.start()

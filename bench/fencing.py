@@ -1,8 +1,8 @@
 """Benchmark: fencing through a BMC, from the decision to the machine
 confirmed off, with the product's own fence agent runner.
 
-The lab "default" runs (tests/lab/labctl.py start): each ESXi host has an
-IPMI BMC and the same power behind a Redfish front (tests/lab/bmc.py,
+The lab "default" runs (python3 -m lab start): each ESXi host has an
+IPMI BMC and the same power behind a Redfish front (lab/bmc.py,
 redfish.py). The spare host esxi-03.lab (nothing protected runs there) is
 fenced with vigil.ha's AgentRunner (plugins/module_utils/fencing/agents.py,
 what vigil.ha.fence_node runs for a `fence_agent` level): status, off, then
@@ -27,12 +27,12 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
-from detection import summary  # noqa: E402  pylint: disable=wrong-import-position
-from eda_lab import Lab, until  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
+from detection import summary
+from lab.runs import Lab
+from lab.wait import until
+from health_read import log, result_record, utc_now
 
-from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentRunner  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentRunner
 
 RESULTS = os.path.join(HERE, "results", "fencing.json")
 GOAL_S = 5.0
@@ -96,7 +96,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     lab = Lab()
     if "redfish" not in lab.vars.get("lab_bmcs", {}).get(HOST, {}):
-        sys.exit("the lab has no Redfish BMCs: python3 tests/lab/labctl.py stop, then start")
+        sys.exit("the lab has no Redfish BMCs: python3 -m lab stop, then start")
     before, before_date = previous_medians()
     started = utc_now()
     lab.control("hosts/%s/recover" % HOST)

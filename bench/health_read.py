@@ -43,9 +43,11 @@ import sys
 import sysconfig
 import time
 
+from lab.runs import ansible_env
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-LABCTL = os.path.join(REPO, "tests", "lab", "labctl.py")
+LABCTL = ["-m", "lab"]  # python3 -m lab, run from the repository
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 RESULTS = os.path.join(HERE, "results", "health_read.json")
 NAMED_VMS = ["node1", "node2", "node3"]
@@ -82,17 +84,14 @@ def ansible_playbook():
 
 
 def base_env():
-    env = dict(os.environ)
+    env = ansible_env()
     for name in CA_ENV:
         env.pop(name, None)
     env.update(
-        ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
         ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
         PROFILE_TASKS_SORT_ORDER="none",
         PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_RETRY_FILES_ENABLED="0",
     )
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
@@ -189,7 +188,7 @@ def loadavg():
 # -- lab -------------------------------------------------------------------
 
 def lab_start(name, total, hosts):
-    cmd = [sys.executable, LABCTL, "start", "--name", name, "--hosts", str(hosts),
+    cmd = [sys.executable] + LABCTL + ["start", "--name", name, "--hosts", str(hosts),
            "--vms", ",".join(NAMED_VMS), "--fillers", str(total - len(NAMED_VMS)), "--timeout", "900"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
@@ -197,7 +196,7 @@ def lab_start(name, total, hosts):
     if proc.returncode != 0:
         raise BenchError("labctl start %s failed:\n%s%s" % (name, proc.stdout, proc.stderr))
     log(proc.stdout.strip() + " (%.1fs)" % elapsed)
-    path = subprocess.run([sys.executable, LABCTL, "vars", "--name", name], cwd=REPO,
+    path = subprocess.run([sys.executable] + LABCTL + ["vars", "--name", name], cwd=REPO,
                           capture_output=True, text=True, check=True).stdout.strip()
     with open(path) as f:
         lab = json.load(f)
@@ -208,7 +207,7 @@ def lab_start(name, total, hosts):
 
 
 def lab_stop(name):
-    proc = subprocess.run([sys.executable, LABCTL, "stop", "--name", name], cwd=REPO,
+    proc = subprocess.run([sys.executable] + LABCTL + ["stop", "--name", name], cwd=REPO,
                           capture_output=True, text=True, check=False)
     log((proc.stdout + proc.stderr).strip() or "lab %s stopped" % name)
 

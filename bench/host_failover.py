@@ -6,7 +6,7 @@ The lab "default" runs. The cluster is the lab's host-mode one
 (cluster-host.yml): the hierarchy erp (erp-db, then erp-app which needs it,
 two whole VMs) on esxi-03.lab, then esxi-02.lab; esxi-03.lab is fenced as a
 real estate would fence it, vCenter first, then its BMC through a fence
-agent (--agent, fence_ipmilan by default; the lab's BMC, tests/lab/bmc.py).
+agent (--agent, fence_ipmilan by default; the lab's BMC, lab/bmc.py).
 Each run: erp in service on esxi-03.lab, then the host dies:
 
   crash   POST hosts/esxi-03.lab/crash?notice=60: the host and what runs on
@@ -42,12 +42,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "tools"))
-from detection import summary  # noqa: E402  pylint: disable=wrong-import-position
-from eda_lab import VENV_BIN, Lab, Watcher, parse_time, until  # noqa: E402  pylint: disable=wrong-import-position
-from fencing import options  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
-from recovery import slowest_tasks  # noqa: E402  pylint: disable=wrong-import-position
+from detection import summary
+from lab.rulebook import Rulebook
+from lab.runs import Lab, playbook_argv
+from lab.wait import parse_time, until
+from fencing import options
+from health_read import log, result_record, utc_now
+from recovery import slowest_tasks
 
 RESULTS = os.path.join(HERE, "results", "host_failover.json")
 GOAL_S = 30.0
@@ -87,8 +88,7 @@ def write_inventory(lab, path, runs, agent):
 
 
 def playbook(lab, inventory, name, *extra):
-    cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "vigil.ha." + name, "-i", inventory,
-           "-e", "@" + os.path.join(lab.dir, "vcenter.json"), "-e", "hierarchy=" + HIERARCHY] + list(extra)
+    cmd = playbook_argv(name, inventory, os.path.join(lab.dir, "vcenter.json"), HIERARCHY, *extra)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=lab.env(), cwd=REPO, timeout=600, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -170,7 +170,7 @@ def main(argv=None):
     shutil.rmtree(state, ignore_errors=True)  # the bench's own ledger: budgets start from zero
     lab = Lab(state_dir=state)
     if "redfish" not in lab.vars.get("lab_bmcs", {}).get(OWNER, {}):
-        sys.exit("the lab has no BMCs with a Redfish front: python3 tests/lab/labctl.py stop, then start")
+        sys.exit("the lab has no BMCs with a Redfish front: python3 -m lab stop, then start")
     try:
         with open(RESULTS, encoding="utf-8") as f:
             previous = json.load(f)
@@ -185,7 +185,7 @@ def main(argv=None):
     for host in lab.vars["lab_hosts"]:
         lab.control("hosts/%s/recover" % host)
     node_vms = node_vms_on(lab, OWNER)
-    watcher = Watcher(lab, workdir, inventory=inventory)
+    watcher = Rulebook(workdir, name="watcher", cluster=inventory, state_dir=lab.state_dir, start=False)
     runs, failures = [], []
     try:
         erp_back(lab, inventory, names, node_vms)

@@ -2,7 +2,7 @@
 answering from node2, with the real ansible-rulebook and vigil.ha.auto_failover.
 
 The lab "default" runs. The hierarchy `web` is started on node1
-(vigil.ha.start), the watcher runs (tools/eda_lab.py: ansible-rulebook -r
+(vigil.ha.start), the watcher runs (lab/rulebook.py: ansible-rulebook -r
 vigil.ha.auto_failover, ansible.posix.profile_tasks on the playbooks it
 runs), a client asks the virtual IP every 100 ms (1 s timeout). Each run:
 POST vms/node1/crash, wait until the VIP answers from node2 and the failover
@@ -27,14 +27,15 @@ import os
 import re
 import shutil
 import statistics
-import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
-from detection import summary  # noqa: E402  pylint: disable=wrong-import-position
-from eda_lab import Lab, VipClient, Watcher, parse_time, ssh_open, until  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
+from detection import summary
+from lab.rulebook import Rulebook
+from lab.runs import Lab
+from lab.vip import VipClient
+from lab.wait import parse_time, ssh_open, until
+from health_read import log, result_record, utc_now
 
 RESULTS = os.path.join(HERE, "results", "recovery.json")
 GOAL_S = 10.0
@@ -107,7 +108,8 @@ def main(argv=None):
     lab = Lab(state_dir=state)
     started = utc_now()
     workdir = os.path.join(lab.dir, "bench-recovery")
-    watcher = Watcher(lab, workdir, inventory=bench_inventory(lab, workdir + "-inventory", args.runs))
+    watcher = Rulebook(workdir, name="watcher", cluster=bench_inventory(lab, workdir + "-inventory", args.runs),
+                       state_dir=lab.state_dir, start=False)
     client = VipClient(lab.vip_url)
     runs, failures = [], []
     try:

@@ -32,9 +32,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "tools"))
-from eda_lab import Lab, until  # noqa: E402  pylint: disable=wrong-import-position
-from health_read import NAMED_VMS, lab_start, lab_stop, log, result_record, utc_now  # noqa: E402  pylint: disable=wrong-import-position
+from lab.runs import Lab
+from lab.wait import until
+from health_read import NAMED_VMS, lab_start, lab_stop, log, result_record, utc_now
 
 RESULTS = os.path.join(HERE, "results", "watcher_cost.json")
 SOURCE = os.path.join(REPO, "extensions", "eda", "plugins", "event_source", "health.py")

@@ -13,8 +13,10 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eda_lab import Lab, VipClient, Watcher, parse_time, ssh_open, until  # noqa: E402  pylint: disable=wrong-import-position
+from lab.rulebook import Rulebook
+from lab.runs import Lab
+from lab.vip import VipClient
+from lab.wait import parse_time, ssh_open, until
 
 BOLD, END = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
 
@@ -84,8 +86,8 @@ def secs(value):
 def main():
     lab = Lab()
     if not lab.vip_url:
-        sys.exit("the lab has no nodes: python3 tests/lab/labctl.py start")
-    watcher = Watcher(lab, os.path.join(lab.dir, "demo"))
+        sys.exit("the lab has no nodes: python3 -m lab start")
+    watcher = Rulebook(lab.dir, name="demo", state_dir=lab.state_dir, start=False)
     client = VipClient(lab.vip_url)
     steps = []
     try:

@@ -7,5 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 printf '\n\033[1m== Starting the lab (vCenter simulator, 3 ESXi hosts, node1..node3 as SSH hosts)\033[0m\n'
-python3 tests/lab/labctl.py start
+python3 -m lab start
 exec .venv/bin/python tools/demo.py

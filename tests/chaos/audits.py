@@ -31,6 +31,7 @@ The generation and sessions audits read vCenter with the collection's own
 client (one session held for the scenario, logged out at the end)."""
 from __future__ import annotations
 
+import collections
 import datetime
 import glob
 import json
@@ -42,7 +43,8 @@ import time
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
-from lab import HIERARCHY, HOST_DEPENDS, HOST_HIERARCHY, HOST_VMS, nodes
+from lab import nodes
+from target import HIERARCHY, HOST_DEPENDS, HOST_HIERARCHY, HOST_VMS
 
 
 def client(lab, timeout=5):
@@ -107,8 +109,10 @@ class Generation(Audit):
 
     def read(self):
         with self.lock:
-            state = StateStore(RootAnnotations(self.client)).read(self.hierarchy)
-        return state["generation"], state["owner"]
+            cluster = self.lab.cluster
+            name = cluster.hierarchy if self.hierarchy == cluster.lab_hierarchy else self.hierarchy
+            state = StateStore(RootAnnotations(self.client)).read(name)
+        return state["generation"], self.lab.cluster.to_lab(state["owner"]) if state["owner"] else state["owner"]
 
     def sample(self):
         try:
@@ -122,12 +126,30 @@ class Generation(Audit):
             return "generation of %s went down from %s to %s" % (self.hierarchy, last, generation)
         return None
 
+    def committed_twice(self, ctx):
+        """Each move (a new owner and generation) is committed by one run, whatever
+        the controllers: a second run that records a move of the same generation
+        as done wrote past the compare-and-set."""
+        done = collections.Counter()
+        for lines in ctx.ledgers().values():
+            moving = set()
+            for line in lines:
+                if line.get("hierarchy", HIERARCHY) != self.hierarchy:
+                    continue
+                plan = line.get("result") if isinstance(line.get("result"), dict) else {}
+                if line.get("decision") == "act" and plan.get("generation") != plan.get("generation_before"):
+                    moving.add((line.get("action"), line.get("generation")))
+                elif line.get("decision") == "done" and (line.get("action"), line.get("generation")) in moving:
+                    done[line.get("generation")] += 1
+        return ["%s's move to generation %s was committed by %d runs" % (self.hierarchy, g, n)
+                for g, n in sorted(done.items()) if n > 1]
+
     def current(self):
         return self.series[-1][1:] if self.series else (None, None)
 
     def finish(self, ctx):
-        problems = [p for p in [self.sample()] if p]
-        for line in ctx.ledger_lines():
+        problems = [p for p in [self.sample()] if p] + self.committed_twice(ctx)
+        for line in [line for lines in ctx.ledgers().values() for line in lines]:
             if line.get("decision") != "act" or line.get("hierarchy", HIERARCHY) != self.hierarchy:
                 continue
             gen = line.get("generation")
@@ -253,9 +275,9 @@ class Ledger(Audit):
     name = "ledger"
 
     def finish(self, ctx):
-        lines = ctx.ledger_lines()
         problems = []
         for run in ctx.runs:
+            lines = ctx.ledger_lines(run.ledger)
             if run.killed or run.rc is None or "--check" in run.args or run.name in ("status", "fence", "validate"):
                 continue
             if refused_by_validator(run):

@@ -14,10 +14,10 @@ import subprocess
 import threading
 import time
 
-from lab import HIERARCHY, REPO
-from rulebook_runs import Rulebook
-
-ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+from lab.paths import REPO
+from lab.rulebook import Rulebook
+from lab.runs import ANSIBLE_PLAYBOOK, ansible_env
+from target import HIERARCHY
 
 
 class ScenarioFailed(Exception):
@@ -33,6 +33,8 @@ class Run(object):
 
     def __init__(self, name, args, hierarchy=HIERARCHY):
         self.name, self.args, self.hierarchy = name, list(args), hierarchy
+        self.ledger = None   # the ledger of the controller that ran it (Context.start_playbook)
+        self.pgid = None     # its process group (its own session)
         self.rc, self.out, self.killed = None, "", False
         self.ledger_before = self.ledger_after = 0
         self.started = self.ended = None
@@ -54,10 +56,27 @@ class Run(object):
         return "<%s %s rc=%s>" % (self.name, " ".join(self.args), self.rc)
 
 
+class ChaosRulebook(Rulebook):
+    """The watcher as the scenarios read it: its log and ledger in the lab's names."""
+
+    def __init__(self, cluster, *args, **kwargs):
+        self.cluster = cluster
+        super(ChaosRulebook, self).__init__(*args, **kwargs)
+
+    def output(self):
+        return self.cluster.to_lab(super(ChaosRulebook, self).output())
+
+    def ledger(self, action=None, decision=None):
+        return [json.loads(self.cluster.to_lab(json.dumps(r))) for r in super(ChaosRulebook, self).ledger(action, decision)]
+
+
 class Context(object):
     def __init__(self, lab, name, directory, audits):
         self.lab, self.name, self.dir, self.audits = lab, name, directory, audits
         self.ledger = os.path.join(directory, "ledger.jsonl")
+        # Other controllers (start_playbook(controller=NAME)): each its own state
+        # directory, so its own lock and ledger, as on another machine.
+        self.controllers = {}
         self.runs = []
         self.notes = []
         self.fault_at = None
@@ -131,36 +150,60 @@ class Context(object):
 
     # -- playbooks ------------------------------------------------------------
 
-    def env(self):
-        return dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                    ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOG_PATH=os.path.join(self.dir, "ansible.log"),
-                    VIGIL_HA_STATE_DIR=self.dir, VIGIL_HA_LEDGER=self.ledger,
-                    PYTHONPATH=os.path.join(REPO, ".build", "collections"))
+    def env(self, controller=None):
+        state = self.controller_dir(controller)
+        return ansible_env(state, ANSIBLE_LOG_PATH=os.path.join(state, "ansible.log"),
+                           VIGIL_HA_LEDGER=os.path.join(state, "ledger.jsonl"))
 
-    def ledger_lines(self):
-        if not os.path.exists(self.ledger):
+    def controller_dir(self, controller=None):
+        """The state directory (lock, ledger) of a controller: this scenario's, or another's."""
+        if controller is None:
+            return self.dir
+        if controller not in self.controllers:
+            self.controllers[controller] = os.path.join(self.dir, "controller-" + controller)
+            os.makedirs(self.controllers[controller], exist_ok=True)
+        return self.controllers[controller]
+
+    def ledger_lines(self, path=None):
+        """The lines of a ledger (this scenario's controller's by default), in the lab's names."""
+        path = path or self.ledger
+        if not os.path.exists(path):
             return []
-        with open(self.ledger, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(self.lab.cluster.to_lab(line)) for line in f if line.strip()]
 
-    def start_playbook(self, name, *extra, inventory=None, vcenter_vars=None, on_line=None, hierarchy=HIERARCHY):
+    def ledgers(self):
+        """{path: lines} of every controller's ledger."""
+        paths = [self.ledger] + [os.path.join(d, "ledger.jsonl") for d in self.controllers.values()]
+        return dict((p, self.ledger_lines(p)) for p in paths)
+
+    def start_playbook(self, name, *extra, inventory=None, vcenter_vars=None, on_line=None, hierarchy=HIERARCHY,
+                       controller=None):
         """Start `ansible-playbook vigil.ha.NAME` (verbose, as a log would keep
         it); returns (Run, wait) where wait() finishes it. on_line(run, line,
-        proc) sees every output line as it comes (to time a fault on a step)."""
+        proc) sees every output line as it comes (to time a fault on a step).
+        controller: run it as another controller would (its own lock and ledger)."""
         args = ["-v", "-i", inventory or self.lab.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
                 "-e", "hierarchy=" + hierarchy] + list(extra)
+        cluster = self.lab.cluster
+        if inventory is None and hierarchy == HIERARCHY:   # the suite's cluster: its names, its group
+            args = ["-v", "-i", cluster.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
+                    "-e", "hierarchy=" + cluster.hierarchy] + cluster.extra_args(extra)
         run = Run(name, args, hierarchy)
+        run.ledger = os.path.join(self.controller_dir(controller), "ledger.jsonl")
         self.check()
-        run.ledger_before = len(self.ledger_lines())
+        run.ledger_before = len(self.ledger_lines(run.ledger))
         run.started = time.monotonic()
         proc = subprocess.Popen([ANSIBLE_PLAYBOOK, "vigil.ha." + name] + args, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, env=self.env(), cwd=REPO,
+                                stderr=subprocess.STDOUT, text=True, env=cluster.env(self.env(controller)), cwd=REPO,
                                 start_new_session=True)
         self.runs.append(run)
+        run.pgid = proc.pid
         lines = []
 
         def reader():
             for line in proc.stdout:
+                line = cluster.to_lab(line)   # the scenarios read the lab's names
                 lines.append(line)
                 if on_line:
                     on_line(run, line, proc)
@@ -176,7 +219,7 @@ class Context(object):
                 run.killed = True
             thread.join(10)
             run.rc, run.out, run.ended = proc.returncode, "".join(lines), time.monotonic()
-            run.ledger_after = len(self.ledger_lines())
+            run.ledger_after = len(self.ledger_lines(run.ledger))
             path = os.path.join(self.dir, "run-%02d-%s.out" % (len(self.runs), name))
             with open(path, "w", encoding="utf-8") as f:
                 f.write("# ansible-playbook vigil.ha.%s %s\n# rc=%s%s\n%s" % (
@@ -197,8 +240,17 @@ class Context(object):
         whole process group) when the scenario ends, pass or fail, and every
         playbook run it made becomes a Run for the audits."""
         self.check()
-        rulebook = Rulebook(pathlib.Path(self.dir), name="watcher-%d" % len(self.watchers),
-                            state_dir=self.dir, cluster=cluster or self.lab.inventory, variables=variables)
+        name = "watcher-%d" % len(self.watchers)
+        own = self.lab.cluster
+        if cluster is None and own.renamed:   # a user's inventory: the watcher gets a copy of it and its group
+            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
+                                     inventory=own.watcher_inventory(os.path.join(self.dir, name)),
+                                     variables=dict({"vigil_ha_cluster_group": own.group}, **(variables or {})),
+                                     user_environment=own.env(self.env()) if own.collections else None)
+        else:
+            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
+                                     cluster=cluster or own.inventory, variables=variables,
+                                     user_environment=own.env(self.env()) if own.collections else None)
         self.watchers.append(rulebook)
         self.on_cleanup(lambda: self.stop_watcher(rulebook))
         return rulebook

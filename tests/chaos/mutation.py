@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 
-from lab import LAB, REPO, nodes
+from lab import nodes
+from lab.paths import REPO
+from target import LAB
 
 # (name, file, text, replacement, scenarios that must catch it)
 MUTATIONS = [
@@ -51,7 +53,7 @@ MUTATIONS = [
      "plugins/module_utils/state/store.py",
      "        if current[\"generation\"] != expected:\n            raise StaleGenerationError(",
      "        if False:  # mutation\n            raise StaleGenerationError(",
-     ["same_event_twice", "stale_event_after_failover"]),
+     ["two_controllers_one_failure"]),
 ]
 
 
@@ -92,8 +94,9 @@ def main(argv=None):
             copy_collection(dest)
             mutate(dest, path, text, replacement)
             env = dict(os.environ, VIGIL_LAB_DIR=nodes.LAB_ROOT,
-                       PYTHONPATH="%s:%s" % (os.path.join(dest, ".build", "collections"),
-                                             os.path.join(dest, "tests", "chaos")))
+                       # The copy's lab package: its paths lead to the copy's (mutated) collection.
+                       PYTHONPATH=os.pathsep.join([os.path.join(dest, ".build", "collections"), dest,
+                                                   os.path.join(dest, "tests", "chaos")]))
             print("mutation: %s (%s)" % (name, path), flush=True)
             proc = subprocess.run([sys.executable, os.path.join(dest, "tests", "chaos", "runner.py")] + scenarios
                                   + ["--json", os.path.join(LAB, "chaos", "mutation.json")],

@@ -15,7 +15,8 @@ import subprocess
 
 from audits import client
 from context import Context
-from lab import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY, nodes
+from lab import nodes
+from target import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
@@ -53,7 +54,10 @@ def power_all_on(lab):
 
 def owner_now(lab, hierarchy=HIERARCHY):
     with client(lab, timeout=10) as c:
-        return StateStore(RootAnnotations(c)).read(hierarchy)["owner"]
+        cluster = lab.cluster
+        owner = StateStore(RootAnnotations(c)).read(cluster.hierarchy if hierarchy == cluster.lab_hierarchy
+                                                     else hierarchy)["owner"]
+        return cluster.to_lab(owner) if owner else owner
 
 
 def sweep(lab, keep):

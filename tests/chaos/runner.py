@@ -7,11 +7,15 @@
   runner.py --fast               the fast subset (make test)
   runner.py --seed N [--count K] a random sequence (K scenarios, default all), as CTS does
   runner.py --list               the scenarios, what they inject and expect
+  runner.py --cluster INV --hierarchy NAME [--installed | --collections PATH] [NAME...]
+                                 against a user's inventory (its group, hierarchy and node
+                                 names; its nodes the lab's), with the collection as
+                                 ansible-galaxy installs it (cluster.py)
 
 Writes the table as JSON (--json, default .lab/default/chaos/results.json);
 each scenario's playbook outputs, ansible log and ledger stay in
 .lab/default/chaos/<scenario>/. Exit 0 only when every scenario that ran
-passed with all its audits. Needs the lab (labctl.py start) and VIGIL_LAB_NET.
+passed with all its audits. Needs the lab (python3 -m lab start).
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ import time
 import traceback
 
 from audits import Audits
+from cluster import Cluster, ClusterError
+from lab.user_side import installed_collections
 from context import Context, ScenarioFailed, result_row
-from lab import CHAOS, Lab
+from target import CHAOS, Lab
 from restore import leave_bare, put_back_host, restore, restore_host
 from scenario import REGISTRY, proves
 import scenarios  # noqa: F401  pylint: disable=unused-import  # registers the scenarios
@@ -86,6 +92,20 @@ def run_one(lab, s, log):
     return result_row(ctx, outcome, detail, held, audits.problems, duration, s.budget)
 
 
+def configure(lab, args):
+    """The cluster and collection the scenarios drive (cluster.py): the lab's by default."""
+    collections = args.collections or (installed_collections() if args.installed else None)
+    if args.cluster:
+        lab.cluster = Cluster.from_inventory(args.cluster, args.hierarchy, lab.vars["lab_nodes"],
+                                             collections=collections)
+    else:
+        lab.cluster.collections = collections
+    where = "the collection installed in %s" % collections if collections else "this checkout's collection"
+    print("chaos: %s hierarchy %s (group %s) with %s" % (
+        "a user's inventory %s:" % args.cluster if args.cluster else "the lab's cluster:",
+        lab.cluster.hierarchy, lab.cluster.group, where))
+
+
 def table(rows):
     out = ["%-39s %-8s %-22s %8s %9s  %s" % ("scenario", "outcome", "audits held", "recover", "time", "detail"),
            "-" * 110]
@@ -124,7 +144,14 @@ def main(argv=None):
     p.add_argument("--count", type=int)
     p.add_argument("--list", action="store_true")
     p.add_argument("--json", default=os.path.join(CHAOS, "results.json"))
+    p.add_argument("--cluster", help="a user's inventory (file or directory) of the lab's nodes")
+    p.add_argument("--hierarchy", help="with --cluster: the hierarchy the scenarios drive")
+    p.add_argument("--installed", action="store_true",
+                   help="build and install the collection with ansible-galaxy, run that one without ansible.cfg")
+    p.add_argument("--collections", help="a collections path holding vigil.ha as installed (like --installed)")
     args = p.parse_args(argv)
+    if args.cluster and not args.hierarchy:
+        p.error("--cluster needs --hierarchy")
     if args.list:
         for s in REGISTRY.values():
             print("%-34s %-9s %4ds %s\n    fault:  %s\n    expect: %s\n    proves: %s" % (
@@ -132,7 +159,17 @@ def main(argv=None):
                 s.fault, s.expect, proves(s)))
         return 0
     lab = Lab()
+    try:
+        configure(lab, args)
+    except ClusterError as e:
+        raise SystemExit(str(e))
     chosen = choose(args)
+    if lab.cluster.renamed:
+        left = [s.name for s in chosen if s.lab_cluster]
+        chosen = [s for s in chosen if not s.lab_cluster]
+        if left:
+            print("chaos: not run against %s: %s (their fault changes the lab's own cluster)"
+                  % (args.cluster, ", ".join(left)))
     print("chaos: %d scenario(s)%s" % (len(chosen), " (seed %d)" % args.seed if args.seed is not None else ""))
     rows = []
     began = time.monotonic()
@@ -152,9 +189,11 @@ def main(argv=None):
           % (len(rows), len(rows) - len(failed), len(failed), time.monotonic() - began))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w", encoding="utf-8") as f:
-        json.dump({"seed": args.seed, "audits": AUDITS, "host_audits": HOST_AUDITS, "results": rows,
+        json.dump({"seed": args.seed, "cluster": args.cluster, "hierarchy": lab.cluster.hierarchy,
+                   "group": lab.cluster.group, "collections": lab.cluster.collections, "audits": AUDITS, "host_audits": HOST_AUDITS, "results": rows,
                    "definitions": dict((s.name, {"driver": s.driver, "fault": s.fault, "expect": s.expect,
                                                  "budget": s.budget, "fast": s.fast, "host": s.host,
+                                                 "lab_cluster": s.lab_cluster,
                                                  "proves": proves(s)})
                                        for s in REGISTRY.values())}, f, indent=1)
     print("results: %s" % args.json)

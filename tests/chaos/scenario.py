@@ -17,6 +17,10 @@ addition, from the host-mode hierarchy `erp` in service on esxi-03.lab
 (lab.py HOST_*), runs under two more audits (erp's generation, erp's VMs),
 and the runner puts the hosts, their BMCs and erp's VMs back after it.
 
+lab_cluster=True marks a scenario whose fault is a change to the lab's own
+cluster definition (an extra resource, a broken inventory): it does not run
+against a user's inventory (runner.py --cluster), and the runner says so.
+
 driver says who reacts to the fault:
   PLAYBOOKS  the scenario runs the playbooks itself, as an operator or a
              scheduler would (vigil.ha.failover with the event's data...);
@@ -31,15 +35,15 @@ import collections
 PLAYBOOKS = "playbooks"
 WATCHER = "watcher"
 
-Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect host")
+Scenario = collections.namedtuple("Scenario", "name func budget fast driver fault expect host lab_cluster")
 REGISTRY = collections.OrderedDict()
 
 
-def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS, host=False):
+def scenario(name, budget, fault, expect, fast=False, driver=PLAYBOOKS, host=False, lab_cluster=False):
     def register(func):
         if name in REGISTRY:
             raise ValueError("two scenarios named %s" % name)
-        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect, host)
+        REGISTRY[name] = Scenario(name, func, budget, fast, driver, fault, expect, host, lab_cluster)
         return func
     return register
 

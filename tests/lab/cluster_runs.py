@@ -11,25 +11,22 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.request
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB = os.path.join(REPO, ".lab", "default")
-# Each test module keeps its own ledger and locks (budgets count from the
-# ledger); conftest's fixture names the directory in VIGIL_LAB_TEST_STATE.
-STATE_DIR = os.path.join(LAB, "orchestration-state-%d" % os.getpid())
+from lab.control import Control
+from lab.nodes import APP_PORT, NODES_DIR
+from lab.paths import REPO, lab_dir
+from lab.runs import ansible_env, playbook_argv, state_dir
+from lab.wait import until
+
+LAB = lab_dir()
 
 
 @functools.lru_cache(maxsize=None)
 def vip_url():
     # Read when first asked, not on import: the chaos unit tests import this without a lab.
     with open(os.path.join(LAB, "vcenter.json"), encoding="utf-8") as f:
-        return "http://%s:8080/" % json.load(f)["lab_vip"].split("/")[0]
-
-
-def state_dir():
-    return os.environ.get("VIGIL_LAB_TEST_STATE", STATE_DIR)
+        return "http://%s:%d/" % (json.load(f)["lab_vip"].split("/")[0], APP_PORT)
 
 
 def ledger_lines():
@@ -41,11 +38,9 @@ def ledger_lines():
 
 
 def playbook(name, *extra, inventory=None, hierarchy="web"):
-    cmd = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha." + name,
-           "-i", inventory or os.path.join(LAB, "cluster.yml"), "-e", "@" + os.path.join(LAB, "vcenter.json"),
-           "-e", "hierarchy=" + hierarchy] + list(extra)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               VIGIL_HA_STATE_DIR=state_dir(), VIGIL_HA_LEDGER=os.path.join(state_dir(), "ledger.jsonl"))
+    cmd = playbook_argv(name, inventory or os.path.join(LAB, "cluster.yml"), os.path.join(LAB, "vcenter.json"),
+                        hierarchy, *extra)
+    env = ansible_env(state_dir())
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).replace("''", "'").split())
 
@@ -64,23 +59,12 @@ def vip_answer():
         return None
 
 
-def until(predicate, seconds=10):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
-
-
 def vm_power(lab, name):
-    with urllib.request.urlopen("%s/vms?name=%s" % (lab["lab_control_url"], name), timeout=10) as resp:
-        return json.load(resp)[0]["power_state"]
+    return Control(lab["lab_control_url"]).vm(name)["power_state"]
 
 
 def kill_app(node):
-    run = os.path.join(LAB, "..", "nodes", node, "run", "web-app.pid")
+    run = os.path.join(NODES_DIR, node, "run", "web-app.pid")
     with open(run) as f:
         pid = int(f.read())
     os.kill(pid, 9)

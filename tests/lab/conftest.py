@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 
 import pytest
 from cluster_runs import LAB, playbook, until, vip_answer, where
-from rulebook_runs import Rulebook
+
+from lab.control import Control
+from lab.rulebook import Rulebook
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 
-LAB_VARS = os.path.join(os.path.dirname(__file__), "..", "..", ".lab", "default", "vcenter.json")
+LAB_VARS = os.path.join(LAB, "vcenter.json")
 
 
 @pytest.fixture(scope="session")
 def lab():
     if not os.path.exists(LAB_VARS):
-        pytest.fail("the lab is not running: python3 tests/lab/labctl.py start")
+        pytest.fail("the lab is not running: python3 -m lab start")
     with open(LAB_VARS) as f:
         return json.load(f)
 
@@ -48,9 +49,7 @@ def own_ledger(request):
 
 
 def post(lab, path):
-    req = urllib.request.Request("%s/%s" % (lab["lab_control_url"], path), data=b"", method="POST")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)
+    return Control(lab["lab_control_url"]).post(path)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ fence_redfish, their options on stdin as Pacemaker passes them, and
 ipmitool, against the BMC of the spare host esxi-03.lab (nothing protected
 runs there). What vCenter
 shows is read through the vSphere client. VIGIL_LAB_NAME picks another lab
-than `default` (one started with labctl.py start --name NAME)."""
+than `default` (one started with python3 -m lab start --name NAME)."""
 from __future__ import annotations
 
 import json
@@ -14,12 +14,13 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
+from lab.control import Control
+from lab.paths import REPO
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB_NAME = os.environ.get("VIGIL_LAB_NAME", "default")
@@ -33,13 +34,13 @@ IPMITOOL = shutil.which("ipmitool") or "/usr/bin/ipmitool"
 def bmc_lab():
     path = os.path.normpath(os.path.join(HERE, "..", "..", ".lab", LAB_NAME, "vcenter.json"))
     if not os.path.exists(path):
-        pytest.fail("lab %s is not running: python3 tests/lab/labctl.py start" % LAB_NAME)
+        pytest.fail("lab %s is not running: python3 -m lab start" % LAB_NAME)
     with open(path, encoding="utf-8") as f:
         lab = json.load(f)
     if HOST not in lab.get("lab_bmcs", {}):
-        pytest.fail("lab %s has no BMCs (lab_bmcs in %s): restart it with labctl.py stop, then start" % (LAB_NAME, path))
+        pytest.fail("lab %s has no BMCs (lab_bmcs in %s): restart it with python3 -m lab stop, then start" % (LAB_NAME, path))
     if "redfish" not in lab["lab_bmcs"][HOST]:
-        pytest.fail("lab %s has no Redfish BMCs: restart it with labctl.py stop, then start" % LAB_NAME)
+        pytest.fail("lab %s has no Redfish BMCs: restart it with python3 -m lab stop, then start" % LAB_NAME)
     for tool in (FENCE_IPMILAN, FENCE_REDFISH, IPMITOOL):
         if not os.access(tool, os.X_OK):
             pytest.fail("%s is not installed: tools/setup.sh installs fence-agents and ipmitool" % tool)
@@ -71,14 +72,13 @@ def fence(bmc, action, agent="fence_ipmilan", env=None, **options):
 
 
 def bmc_fault(fault, *params):
-    """labctl.py fault bmc/esxi-03.lab/FAULT, as a user sets it on a running lab."""
-    subprocess.run([sys.executable, os.path.join(HERE, "labctl.py"), "fault", "--name", LAB_NAME,
-                    "bmc/%s/%s" % (HOST, fault)] + list(params), check=True, capture_output=True)
+    """python3 -m lab fault bmc/esxi-03.lab/FAULT, as a user sets it on a running lab."""
+    subprocess.run([sys.executable, "-m", "lab", "fault", "--name", LAB_NAME,
+                    "bmc/%s/%s" % (HOST, fault)] + list(params), check=True, capture_output=True, cwd=REPO)
 
 
 def post(lab, path):
-    req = urllib.request.Request("%s/%s" % (lab["lab_control_url"], path), data=b"", method="POST")
-    urllib.request.urlopen(req, timeout=10).close()
+    Control(lab["lab_control_url"]).post(path)
 
 
 def vcenter(lab):
@@ -223,7 +223,7 @@ def test_fence_redfish_finds_the_system_without_systems_uri(spare):
 
 @pytest.mark.parametrize("agent", ["fence_ipmilan", "fence_redfish"])
 def test_a_bmc_that_refuses_its_password_fails_clearly_and_changes_nothing(spare, bmc_lab, agent):
-    """labctl.py fault bmc/HOST/credentials: the right password is refused
+    """python3 -m lab fault bmc/HOST/credentials: the right password is refused
     (as after a password change on the BMC) until recover."""
     bmc_fault("credentials")
     rc, out, took = fence(spare, "off", agent=agent)

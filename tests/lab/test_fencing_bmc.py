@@ -4,7 +4,7 @@
 
 esxi-01.lab stops responding (its VMs may still run, vCenter cannot power
 them off). Its fencing levels are vCenter first, then its BMC through
-Debian's fence_ipmilan (the lab's IPMI BMC, tests/lab/bmc.py), or
+Debian's fence_ipmilan (the lab's IPMI BMC, lab/bmc.py), or
 fence_redfish (the same BMC's Redfish front, tests/lab/redfish.py): the first
 level cannot confirm, the second powers the host off and confirms it, and
 erp's VMs start on esxi-02.lab. With the BMC unreachable no level confirms:
@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import os
 
-import labctl
 import pytest
 import yaml
 from cluster_runs import LAB, playbook, where
 from test_host_mode import VMS, erp, vm  # noqa: F401 pylint: disable=unused-import
+from lab import bmcs
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")  # erp (imported above) is a fixture
 
@@ -39,7 +39,7 @@ def bmc_inventory(lab, tmp_path, control, request):
     """The lab's host-mode cluster, esxi-01.lab fenced vCenter first, then by its BMC
     (fence_ipmilan, or the agent a test names as its parameter)."""
     if "lab_bmcs" not in lab:
-        pytest.fail("the lab has no BMCs: python3 tests/lab/labctl.py stop, then start")
+        pytest.fail("the lab has no BMCs: python3 -m lab stop, then start")
     bmc = lab["lab_bmcs"]["esxi-01.lab"]
     agent = getattr(request, "param", "fence_ipmilan")
     with open(os.path.join(LAB, "cluster-host.yml"), encoding="utf-8") as f:
@@ -57,7 +57,7 @@ def bmc_inventory(lab, tmp_path, control, request):
 
 
 def bmc_fault(what):
-    labctl.bmc_fault("default", ["bmc", "esxi-01.lab", what], {})
+    bmcs.bmc_fault("default", ["bmc", "esxi-01.lab", what], {})
 
 
 def run(inventory, name, *extra):

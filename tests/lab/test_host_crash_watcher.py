@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 
 import pytest
 from cluster_runs import LAB, until
 from test_fencing_bmc import bmc_fault
 from test_host_mode import VMS, erp, vm  # noqa: F401 pylint: disable=unused-import
+from lab.control import Control
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")  # erp (imported above) is a fixture
 
@@ -29,7 +29,7 @@ def crash_cluster(lab, control, tmp_path):
     """The lab's host-mode cluster, esxi-01.lab fenced vCenter first, then by its BMC; the
     BMC's password in the inventory's variables (as from a vault). Hosts brought back after."""
     if "lab_bmcs" not in lab or "lab_host_addresses" not in lab:
-        pytest.fail("the lab predates BMCs or host management addresses: labctl.py stop, then start")
+        pytest.fail("the lab predates BMCs or host management addresses: python3 -m lab stop, then start")
     bmc = lab["lab_bmcs"]["esxi-01.lab"]
     with open(os.path.join(LAB, "cluster-host.yml"), encoding="utf-8") as f:
         text = f.read()
@@ -52,8 +52,7 @@ def crash_cluster(lab, control, tmp_path):
 
 
 def host(lab, name):
-    with urllib.request.urlopen("%s/hosts?name=%s" % (lab["lab_control_url"], name), timeout=10) as resp:
-        return json.load(resp)[0]
+    return Control(lab["lab_control_url"]).host(name)
 
 
 def test_a_crashed_host_is_fenced_by_its_bmc_and_its_vms_run_elsewhere_before_vcenter_notices(

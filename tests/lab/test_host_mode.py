@@ -13,13 +13,13 @@ import os
 import re
 import socket
 import time
-import urllib.request
 
 import pytest
 import yaml
 from cluster_runs import LAB, playbook, until, where
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
+from lab.control import Control
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
@@ -32,8 +32,7 @@ def run(name, *extra):
 
 
 def vm(lab, resource):
-    with urllib.request.urlopen("%s/vms?name=%s" % (lab["lab_control_url"], VMS[resource]), timeout=10) as resp:
-        return json.load(resp)[0]
+    return Control(lab["lab_control_url"]).vm(VMS[resource])
 
 
 def steps_done(out):

@@ -12,11 +12,8 @@ import time
 import urllib.request
 
 import pytest
+from lab.paths import LAB_ROOT, REPO
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-LAB_ROOT = os.environ.get("VIGIL_LAB_DIR", os.path.join(REPO, ".lab"))
-NODES_PY = os.path.join(HERE, "nodes.py")
 CONFIG = os.path.join(LAB_ROOT, "nodes", "nodes.json")
 INVENTORY = os.path.join(LAB_ROOT, "nodes", "inventory.yml")
 KEY = os.path.join(LAB_ROOT, "ssh", "id_ed25519")
@@ -70,8 +67,8 @@ def commands(node):
 
 
 def nodes_cmd(*args):
-    return subprocess.run([sys.executable, NODES_PY] + list(args), capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run([sys.executable, "-m", "lab.nodes"] + list(args), capture_output=True, text=True,
+                          timeout=60, check=False, cwd=REPO)
 
 
 def http(method, url, timeout=3):
@@ -94,7 +91,7 @@ def wait_for(predicate, deadline, step=0.05):
 def nodes(lab):
     """{name: address} of the lab's VM nodes (a default lab starts them)."""
     if not os.path.exists(CONFIG):
-        pytest.fail("the lab has no nodes: python3 tests/lab/labctl.py start --nodes")
+        pytest.fail("the lab has no nodes: python3 -m lab start --nodes")
     with open(CONFIG, encoding="utf-8") as f:
         config = json.load(f)
     physical = set(config.get("physical") or [])  # no VM: powered by their BMC (test_physical_node.py)

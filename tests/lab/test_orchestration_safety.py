@@ -15,11 +15,11 @@ import os
 import re
 import stat
 import threading
-import urllib.request
 
 import pytest
 import yaml
 from cluster_runs import LAB, ledger_lines, playbook, vip_answer, vm_power, where
+from lab.control import Control
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
@@ -119,8 +119,7 @@ def test_a_target_whose_kit_is_not_ready_is_refused(guarded, inventory):
 
 
 def host_of(lab, vm):
-    with urllib.request.urlopen("%s/vms?name=%s" % (lab["lab_control_url"], vm), timeout=10) as resp:
-        return json.load(resp)[0]["host"]
+    return Control(lab["lab_control_url"]).vm(vm)["host"]
 
 
 def test_a_node_that_cannot_be_fenced_gets_an_operator_event_and_nothing_starts(web, lab, control):

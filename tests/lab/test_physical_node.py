@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A physical node and a VM node protect each other (p2v and v2p).
 
-The lab's physical node phys1 has no VM: its own IPMI BMC (tests/lab/bmc.py)
+The lab's physical node phys1 has no VM: its own IPMI BMC (lab/bmc.py)
 powers it, and the cluster fences it with Debian's fence_ipmilan. The
 hierarchy pweb (a virtual IP and the demo application, as the lab's web)
-prefers phys1, then node3, a VM fenced through vCenter (physical_runs.py).
+prefers phys1, then node3, a VM fenced through vCenter (lab/physical_cluster.py).
 phys1 hangs: it is fenced through its BMC, confirmed off, and pweb starts
 on node3. Then phys1 is powered on again through its BMC and node3's VM
 crashes: node3 is fenced through vCenter and pweb starts on phys1. With
@@ -15,12 +15,11 @@ is never in a run's output."""
 from __future__ import annotations
 
 
-import labctl
-import nodes
-import physical_runs
+from lab import physical_cluster as physical_runs
 import pytest
 from cluster_runs import playbook, until, where
-from physical_runs import HIERARCHY, PHYSICAL, ipmitool
+from lab.physical_cluster import HIERARCHY, PHYSICAL, ipmitool
+from lab import bmcs, nodes
 
 VM_NODE = "node3"
 
@@ -32,11 +31,11 @@ def run(inventory, name, *extra):
 
 
 def phys_fault(what):
-    return labctl.node_fault("default", ["nodes", PHYSICAL, what])
+    return bmcs.node_fault("default", ["nodes", PHYSICAL, what])
 
 
 def bmc_fault(what):
-    labctl.bmc_fault("default", ["bmc", PHYSICAL, what], {})
+    bmcs.bmc_fault("default", ["bmc", PHYSICAL, what], {})
 
 
 def phys_state():

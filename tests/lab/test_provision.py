@@ -93,7 +93,7 @@ def test_provision_node_makes_node3_a_member(cluster):
     assert "node3 is a node of web in %s" % cluster["inventory"] in out
     assert web_nodes(cluster["inventory"]) == {"node1": 1, "node2": 2, "node3": 3}
     assert described(cluster) == ["web"]
-    sysctl = subprocess.run(["python3", "tests/lab/nodes.py", "ssh", "node3", "sysctl", "-n", "net.ipv4.ip_nonlocal_bind"],
+    sysctl = subprocess.run(["python3", "-m", "lab.nodes", "ssh", "node3", "sysctl", "-n", "net.ipv4.ip_nonlocal_bind"],
                             capture_output=True, text=True, check=False, cwd=os.path.dirname(os.path.dirname(LAB)))
     assert sysctl.stdout.strip() == "1", sysctl.stderr
     # The watcher's key is authorised on node3.

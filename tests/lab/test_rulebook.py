@@ -8,13 +8,12 @@ decisions in the ledger (one line per recovery, failover, refusal), the fence
 steps of the failover that acted, and what the rulebook printed."""
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
 import pytest
 
 from cluster_runs import kill_app, until, vip_answer
+from lab.control import Control
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
@@ -77,8 +76,7 @@ def test_in_maintenance_nothing_is_done(web, rulebooks):
 
 def test_no_fencing_possible_means_an_operator_event_and_nothing_else(web, rulebooks, control, lab):
     rulebook = rulebooks()
-    with urllib.request.urlopen("%s/vms?name=node1" % lab["lab_control_url"], timeout=10) as resp:
-        host = json.load(resp)[0]["host"]
+    host = Control(lab["lab_control_url"]).vm("node1")["host"]
     control("hosts/%s/fail" % host)
     try:
         rulebook.wait_for("vigil.ha: OPERATOR NEEDED for hierarchy web on node node1", 60)

@@ -3,7 +3,7 @@
 """The watcher as a new user runs it (issue 16): the collection installed
 with ansible-galaxy, no repository ansible.cfg, an inventory of one's own
 (group `prod_ha`, nodes alpha/bravo/charlie, hierarchy `shop`: the lab's
-web under other names; tests/lab/user_side.py), the real ansible-rulebook
+web under other names; lab/user_side.py), the real ansible-rulebook
 with vigil.ha.auto_failover and `vigil_ha_cluster_group: prod_ha`.
 
 What is asserted is what a user checks: who answers on the virtual IP, the
@@ -18,7 +18,7 @@ import subprocess
 import pytest
 import yaml
 from cluster_runs import kill_app, playbook, until, vip_answer, where
-from user_side import lab_node, run_playbook, user_env, user_inventory
+from lab.user_side import lab_node, run_playbook, user_env, user_inventory
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
@@ -67,7 +67,7 @@ def shop(tmp_path, control):
 def user_rulebook(rulebooks, inventory, **variables):
     """ansible-rulebook as the user runs it: the installed collection, no repository ansible.cfg."""
     env = dict((k, v) for k, v in user_env().items() if not k.startswith("VIGIL_HA_"))
-    return rulebooks(inventory=inventory, environment=env,
+    return rulebooks(inventory=inventory, user_environment=env,
                      variables=dict({"vigil_ha_cluster_group": "prod_ha", "vigil_ha_inventory_interval": 1},
                                     **variables))
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""vigil.ha as a user has it (tests/lab/user_side.py): installed with
+"""vigil.ha as a user has it (lab/user_side.py): installed with
 ansible-galaxy, no repository ansible.cfg, group `prod_ha`, nodes
 alpha/bravo/charlie, hierarchy `shop` (the lab's web under other names)."""
 from __future__ import annotations
@@ -14,11 +14,11 @@ import subprocess
 import threading
 import time
 
-import nodes
 import pytest
 import yaml
 from cluster_runs import until, vip_answer, where
-from user_side import lab_node, run_playbook, user_inventory
+from lab.user_side import lab_node, run_playbook, user_inventory
+from lab import nodes
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import os
 import re
 import signal
 
-from lab import PRIMARY, nodes
+from lab import nodes
+from target import PRIMARY
 
 
 def generation(ctx):

@@ -9,7 +9,9 @@ import json
 import os
 import secrets
 
-from lab import PRIMARY, REPO, STANDBY, nodes
+from lab import nodes
+from lab.paths import REPO
+from target import PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, moved, serves, unchanged
 
@@ -90,7 +92,7 @@ def bad_inventory(ctx, table, case, change):
     return write_json(ctx, "bad-%s.json" % case.replace(" ", "-"), inventory)
 
 
-@scenario("bad_configuration", budget=600,
+@scenario("bad_configuration", budget=600, lab_cluster=True,
           fault="every bad configuration of the validator's table, each given to a switchover of web",
           expect="each refused before anything runs, with the exact message naming the field; nothing changed")
 def bad_configuration(ctx):

@@ -4,9 +4,13 @@
 generation it saw (expected_generation), as the rulebook passes it."""
 from __future__ import annotations
 
-from lab import PRIMARY, STANDBY
+import os
+import signal
+import threading
+
+from target import PRIMARY, STANDBY
 from scenario import scenario
-from scenarios.common import generation, moved, refused, serves, unchanged
+from scenarios.common import generation, moved, refused, serves, steps_ran, unchanged
 
 
 @scenario("same_event_twice", budget=120, fast=True,
@@ -47,3 +51,41 @@ def stale_event_after_failover(ctx):
     refused(ctx, ctx.playbook("recover", "-e", "resource=web-app", "-e", "expected_generation=%d" % gen), "stale")
     unchanged(ctx, gen + 1, STANDBY)
     ctx.expect(list(ctx.lab.serving()) == [STANDBY], "serving: %s" % ctx.lab.serving())
+
+
+@scenario("two_controllers_one_failure", budget=180, fast=True,
+          fault="node1 crashes; two controllers (each its own lock and ledger) take the same failover event; "
+                "the first is frozen (SIGSTOP) right after its generation check, the second fails web over, "
+                "then the first resumes",
+          expect="the second moves web to node2 (generation+1); the first is refused at the compare-and-set "
+                 "(stale), starts nothing and records no second move")
+def two_controllers_one_failure(ctx):
+    """Two controllers share no lock: only vCenter's compare-and-set of the
+    generation stands between them. A controller frozen between its last
+    check and its write cannot commit over a move made meanwhile."""
+    gen, dummy = generation(ctx)
+    ctx.fault("vms/%s/crash" % PRIMARY)
+    args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
+    frozen = threading.Event()
+
+    def freeze(run, line, proc):
+        # Past its lock and its generation check, before any step or write.
+        if not frozen.is_set() and "TASK [Record the decision to act]" in line:
+            os.killpg(proc.pid, signal.SIGSTOP)
+            frozen.set()
+    first, wait_first = ctx.start_playbook("failover", *args, on_line=freeze, controller="a")
+    ctx.on_cleanup(lambda: os.killpg(first.pgid, signal.SIGCONT) if first.pgid else None)
+    ctx.until(frozen.is_set, 90, "the first controller reaches its decision to act")
+    second = ctx.playbook("failover", *args, controller="b")
+    moved(ctx, second, STANDBY, gen + 1)
+    serves(ctx, STANDBY)
+    os.killpg(first.pgid, signal.SIGCONT)
+    first = wait_first()
+    ctx.expect(first.rc != 0 and "stale" in first.text,
+               "the frozen controller was not refused at the compare-and-set: rc=%s %s" % (first.rc, first.text[-500:]))
+    ctx.expect(not [s for s in steps_ran(first) if s.startswith("start ")],
+               "the frozen controller started something: %s" % steps_ran(first))
+    ctx.expect("done" not in [line["decision"] for line in ctx.ledger_lines(first.ledger)],
+               "the frozen controller recorded its failover as done")
+    serves(ctx, STANDBY)
+    unchanged(ctx, gen + 1, STANDBY)

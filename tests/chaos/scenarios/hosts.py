@@ -14,7 +14,7 @@ import time
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import EVENT_PREFIX
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 from audits import client
-from lab import BMC_TIMEOUT, HOST_HIERARCHY, HOST_OWNER, HOST_STANDBY, LAB
+from target import BMC_TIMEOUT, HOST_HIERARCHY, HOST_OWNER, HOST_STANDBY, LAB
 from scenario import PLAYBOOKS, WATCHER, scenario
 from scenarios.common import steps_ran
 from scenarios.watcher import events_about

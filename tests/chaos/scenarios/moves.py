@@ -8,7 +8,8 @@ import os
 import stat
 
 from context import kill
-from lab import NODE_NAMES, PRIMARY, STANDBY, nodes
+from lab import nodes
+from target import NODE_NAMES, PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, isolate, moved, refused, serves, steps_ran, unchanged
 
@@ -67,7 +68,7 @@ def guarded_inventory(ctx):
         "remove": "${VIGIL_LAB_NODE_DIR}/guard/stop", "timeout": 10}}], name="cluster-guarded.json")
 
 
-@scenario("failing_stop_on_active", budget=150,
+@scenario("failing_stop_on_active", budget=150, lab_cluster=True,
           fault="a switchover to node2 runs; a resource's stop fails on node1 (its script exits 1)",
           expect="node1 cannot be trusted to have stopped: it is fenced, then web starts on node2")
 def failing_stop_on_active(ctx):

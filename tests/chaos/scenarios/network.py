@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import subprocess
 
-from lab import PRIMARY, STANDBY, nodes
+from lab import nodes
+from target import PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, healthy_on, isolate, moved, refused, serves, steps_ran, unchanged
 

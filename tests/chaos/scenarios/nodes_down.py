@@ -3,7 +3,8 @@
 """The active node's VM or guest fails, or its ESXi host stops answering."""
 from __future__ import annotations
 
-from lab import PRIMARY, STANDBY, nodes
+from lab import nodes
+from target import PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, healthy_on, isolate, moved, serves, steps_ran
 

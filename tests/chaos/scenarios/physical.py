@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A physical owner hangs, and the way back (physical-to-virtual, virtual-to-physical).
 
-The cluster is tests/lab/physical_runs.py's: the lab's physical node phys1
+The cluster is lab/physical_cluster.py's: the lab's physical node phys1
 (no VM, its own IPMI BMC, fenced with Debian's fence_ipmilan) and node3 (a
 VM, fenced through vCenter), with the hierarchy pweb (virtual IP .101 and
 the demo application, its data in one shared directory as web's) on phys1
@@ -16,13 +16,13 @@ import os
 import threading
 
 from audits import Generation
-from lab import CHAOS, nodes  # lab puts tests/lab on the path first
+from target import CHAOS
+from lab import nodes
 from scenario import WATCHER, scenario
 from scenarios.common import steps_ran
 
-import bmc as bmc_module  # noqa: E402  pylint: disable=wrong-import-order
-
-import physical_runs  # noqa: E402  pylint: disable=wrong-import-order
+from lab import bmc as bmc_module
+from lab import physical_cluster as physical_runs
 
 PHYS, VM_NODE, H = physical_runs.PHYSICAL, "node3", physical_runs.HIERARCHY
 SHARED = os.path.join(CHAOS, "shared", H)

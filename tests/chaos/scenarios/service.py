@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import signal
 
-from lab import PRIMARY
+from target import PRIMARY
 from scenario import scenario
 from scenarios.common import app_pid, generation, kill_app, moved, serves, signal_app, steps_ran
 

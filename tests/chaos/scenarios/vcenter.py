@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from lab import PRIMARY, STANDBY
+from target import PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, isolate, moved, refused, serves, steps_ran
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from lab import PRIMARY, STANDBY
+from target import PRIMARY, STANDBY
 from scenario import WATCHER, scenario
 from scenarios.common import generation, kill_app, serves, steps_ran, unchanged
 

@@ -25,8 +25,22 @@ class Ctx(object):
     def __init__(self, lines, runs=()):
         self.lines, self.runs = lines, list(runs)
 
-    def ledger_lines(self):
+    def ledger_lines(self, path=None):
         return self.lines
+
+    def ledgers(self):
+        return {"ledger.jsonl": self.lines}
+
+
+class TwoControllers(Ctx):
+    """The ledgers of two controllers (each its own lock and ledger)."""
+
+    def __init__(self, a, b):
+        super(TwoControllers, self).__init__(a + b)
+        self.a, self.b = a, b
+
+    def ledgers(self):
+        return {"a/ledger.jsonl": self.a, "b/ledger.jsonl": self.b}
 
 
 def run(name, rc, out, before=0):
@@ -102,3 +116,25 @@ def test_a_canary_anywhere_is_caught(monkeypatch, tmp_path):
 def test_the_issue_s_scenarios_are_defined(name):
     s = scenario.REGISTRY[name]
     assert s.budget > 0 and s.fault and s.expect and s.func and scenario.proves(s)
+
+
+def move(generation, *decisions):
+    """Ledger lines of one failover to `generation`: its act (with the plan) and then `decisions`."""
+    plan = {"generation_before": generation - 1, "generation": generation, "steps": []}
+    return [{"hierarchy": "web", "action": "failover", "decision": "act", "generation": generation,
+             "result": plan, "time": "2026-01-01T00:00:00Z", "inputs": {"generation": generation - 1}}] + [
+        {"hierarchy": "web", "action": "failover", "decision": d, "generation": generation} for d in decisions]
+
+
+def test_a_move_committed_by_two_controllers_is_caught():
+    gen = audits.Generation(lab=None)
+    gen.sample = lambda: None
+    both = gen.finish(TwoControllers(move(6, "done"), move(6, "done")))
+    assert both == ["web's move to generation 6 was committed by 2 runs"], both
+    # The second controller refused at the compare-and-set: its act has no done.
+    assert gen.finish(TwoControllers(move(6, "done"), move(6, "failed"))) == []
+    # Two moves one after the other are two generations, each once; a recovery in place is no move.
+    recover = [{"hierarchy": "web", "action": "recover", "decision": "act", "generation": 7,
+                "result": {"generation_before": 7, "generation": 7, "steps": []}, "time": "2026-01-01T00:00:00Z"},
+               {"hierarchy": "web", "action": "recover", "decision": "done", "generation": 7}]
+    assert gen.finish(TwoControllers(move(6, "done") + recover + recover, move(7, "done"))) == []

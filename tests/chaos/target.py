@@ -4,7 +4,7 @@
 the nodes (network namespaces), the virtual IP, and the cluster inventory the
 suite runs the playbooks with.
 
-The inventory is the lab's own (tests/lab/labctl.py writes it) with one
+The inventory is the lab's own (lab/inventories.py writes it) with one
 change: the demo application keeps its data in ONE directory shared by the
 nodes (``.lab/default/chaos/shared/web``), standing in for the shared or
 replicated disk that moves with a hierarchy in a real cluster. With the
@@ -18,18 +18,15 @@ import collections
 import json
 import os
 import subprocess
-import sys
-import urllib.error
-import urllib.parse
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
-import bmc  # noqa: E402  pylint: disable=wrong-import-position
-import nodes  # noqa: E402  pylint: disable=wrong-import-position
+from lab import bmc, nodes
+from lab.control import Control, ControlError
+from lab.paths import lab_dir
 
-LAB = os.path.join(nodes.LAB_ROOT, "default")
+from cluster import Cluster
+
+LAB = lab_dir()
 CHAOS = os.path.join(LAB, "chaos")
 SHARED = os.path.join(CHAOS, "shared", "web")
 HIERARCHY = "web"
@@ -51,40 +48,38 @@ class LabError(Exception):
 
 
 class Lab(object):
-    """One running lab (``labctl.py start``), read from its vcenter.json."""
+    """One running lab (``python3 -m lab start``), read from its vcenter.json."""
 
     def __init__(self):
         path = os.path.join(LAB, "vcenter.json")
         if not os.path.exists(path):
-            raise LabError("the lab is not running: VIGIL_LAB_NET=N python3 tests/lab/labctl.py start")
+            raise LabError("the lab is not running: python3 -m lab start")
         with open(path, encoding="utf-8") as f:
             self.vars = json.load(f)
         if "lab_nodes" not in self.vars:
-            raise LabError("the lab has no nodes (labctl.py start --nodes)")
+            raise LabError("the lab has no nodes (python3 -m lab start --nodes)")
         self.vars_file = path
+        self.api = Control(self.vars["lab_control_url"])
         self.vip = self.vars["lab_vip"].split("/")[0]
         self.vip_url = "http://%s:%d" % (self.vip, nodes.APP_PORT)
         self.password = self.vars["vcenter_password"]
         self.bmc_password = None
         self.inventory = self.write_inventory()
+        # The cluster the scenarios drive: the lab's (this inventory) unless runner.py --cluster names another.
+        self.cluster = Cluster(self.inventory)
         self.host_inventory = self.write_host_inventory() if self.vars.get("lab_bmcs") else None
 
     # -- the control API ------------------------------------------------
 
     def control(self, verb, path, **params):
-        url = "%s/%s" % (self.vars["lab_control_url"], path.strip("/"))
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        req = urllib.request.Request(url, data=b"" if verb == "POST" else None, method=verb)
         try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                return json.load(resp)
-        except urllib.error.HTTPError as e:
-            raise LabError("lab control %s %s: %s" % (verb, path, e.read().decode(errors="replace")))
+            return (self.api.post if verb == "POST" else self.api.get)(path, **params)
+        except ControlError as e:
+            raise LabError(str(e)) from None
 
     def fault(self, path, **params):
         """A fault through the control API, or bmc/HOST/unreachable|slow|recover (seconds=N)
-        through the file the lab's BMCs read (as labctl.py fault does)."""
+        through the file the lab's BMCs read (as python3 -m lab fault does)."""
         parts = path.strip("/").split("/")
         if parts[0] == "bmc" and len(parts) == 3:
             return bmc.set_fault(os.path.basename(LAB), parts[1], parts[2], params.get("seconds"))

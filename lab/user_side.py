@@ -28,23 +28,18 @@ import subprocess
 import tempfile
 
 import yaml
-from cluster_runs import LAB, REPO, state_dir
 
+from lab.paths import REPO, VENV_BIN, lab_dir
+from lab.procs import alive
+from lab.runs import state_dir
+
+LAB = lab_dir()
 USER_SIDE = os.path.join(REPO, ".build", "user-side")
-VENV_BIN = os.path.join(REPO, ".venv", "bin")
 DEFAULT_NAMES = {"node1": "alpha", "node2": "bravo", "node3": "charlie"}
 # The lab's own SSH options minus the keepalives: those must come with the
 # collection (issue 16 #2), not with the inventory the lab writes.
 KEEPALIVES = ("ServerAliveInterval", "ServerAliveCountMax")
 _CACHE = {}
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def _scratch():
@@ -60,7 +55,7 @@ def _scratch():
     return _CACHE["scratch"]
 
 
-def _no_config():
+def empty_config():
     return os.path.join(_scratch(), "empty.cfg")
 
 
@@ -76,12 +71,12 @@ def installed_collections():
         return _CACHE["collections"]
     os.makedirs(USER_SIDE, exist_ok=True)
     for old in glob.glob(os.path.join(USER_SIDE, "[0-9]*")):   # other runs' leftovers
-        if not _alive(int(os.path.basename(old))):
+        if not alive(int(os.path.basename(old))):
             shutil.rmtree(old, ignore_errors=True)
     base = os.path.join(USER_SIDE, str(os.getpid()))
     shutil.rmtree(base, ignore_errors=True)
     dist, collections = os.path.join(base, "dist"), os.path.join(base, "collections")
-    env = dict(os.environ, ANSIBLE_CONFIG=_no_config(), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=empty_config(), ANSIBLE_NOCOLOR="1")
     env.pop("PYTHONPATH", None)
     galaxy = os.path.join(VENV_BIN, "ansible-galaxy")
     # VIGIL_USER_SIDE_SOURCE: another tree to build (an older checkout, to see a test fail before a fix).
@@ -111,11 +106,13 @@ def _ssh_args(args):
     return " ".join(out)
 
 
-def user_inventory(directory, group="prod_ha", names=None, hierarchy="shop"):
+def user_inventory(directory, group="prod_ha", names=None, hierarchy="shop", data_dir=None):
     """Write hosts.yml and group_vars/<group>.yml into `directory`, the lab's
     cluster renamed: the group, the hosts (`names`, lab name -> user name;
-    ansible_host and VM uuid/moref kept) and the hierarchy `web`. Returns the
-    inventory directory (give it to -i)."""
+    ansible_host and VM uuid/moref kept) and the hierarchy `web`; with
+    `data_dir`, the demo application keeps its data there (one directory the
+    nodes share, as the chaos suite wants). Returns the inventory directory
+    (give it to -i)."""
     names = dict(DEFAULT_NAMES if names is None else names)
     with open(os.path.join(LAB, "cluster.yml"), encoding="utf-8") as f:
         cluster = yaml.safe_load(f)["vigil_ha_cluster"]
@@ -124,6 +121,9 @@ def user_inventory(directory, group="prod_ha", names=None, hierarchy="shop"):
     for h in group_vars.get("vigil_ha_hierarchies", []):
         if h["name"] == "web":
             h["name"] = hierarchy
+            for r in h["resources"]:
+                if data_dir and "--data-dir" in r.get("params", {}).get("command", ""):
+                    r["params"]["command"] = r["params"]["command"].split("--data-dir")[0] + "--data-dir " + data_dir
         for n in h.get("nodes", []):
             n["node"] = names.get(n["node"], n["node"])
     hosts = dict((names.get(n, n), v) for n, v in cluster["hosts"].items())
@@ -147,7 +147,7 @@ def user_env(extra=None):
     repository's settings), the installed collection only, the venv's tools,
     SSH control sockets of this process's own, and the state directory and
     ledger of the lab tests."""
-    env = dict(os.environ, ANSIBLE_CONFIG=_no_config(),
+    env = dict(os.environ, ANSIBLE_CONFIG=empty_config(),
                ANSIBLE_COLLECTIONS_PATH=installed_collections(), ANSIBLE_NOCOLOR="1",
                PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""),
                VIGIL_HA_STATE_DIR=state_dir(), VIGIL_HA_LEDGER=os.path.join(state_dir(), "ledger.jsonl"))

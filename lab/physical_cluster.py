@@ -2,11 +2,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A guest-mode cluster of one physical node and one VM node, as a user
 would write it: the lab's physical node (phys1, powered by its own IPMI BMC,
-tests/lab/bmc.py) fenced with Debian's fence_ipmilan, the VM node through
+lab/bmc.py) fenced with Debian's fence_ipmilan, the VM node through
 vCenter, and a hierarchy like the lab's `web` (a virtual IP and the demo
 application with an http check) preferring the physical node. The BMC's
 password is in a vars file of its own, as a vault would give it.
-Used by test_physical_node.py and the chaos scenario physical_owner_hung."""
+Used by tests/lab/test_physical_node.py and the chaos scenario physical_owner_hung."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,9 @@ import os
 import subprocess
 import urllib.request
 
-import nodes
+from lab import nodes
+from lab.control import Control
+from lab.nodes.names import PREFIX
 
 PHYSICAL = "phys1"
 HIERARCHY = "pweb"
@@ -39,7 +41,7 @@ def vip_answer(lab):
 
 def bmc(lab):
     if PHYSICAL not in lab.get("lab_bmcs", {}):
-        raise RuntimeError("the lab has no physical node %s with a BMC: python3 tests/lab/labctl.py stop, then start"
+        raise RuntimeError("the lab has no physical node %s with a BMC: python3 -m lab stop, then start"
                            % PHYSICAL)
     return lab["lab_bmcs"][PHYSICAL]
 
@@ -51,9 +53,7 @@ def write(lab, directory, vm_node="node3", data_dir=None, secret_in_inventory=Fa
     password also as a host variable of phys1 in the inventory (as a vaulted
     host_vars file gives it), for ansible-rulebook, whose --vars do not reach
     the playbooks it runs; that inventory is a .json file, like the vars."""
-    control = lab["lab_control_url"]
-    with urllib.request.urlopen("%s/vms?name=%s" % (control, vm_node), timeout=10) as resp:
-        vm = json.load(resp)[0]
+    vm = Control(lab["lab_control_url"]).vm(vm_node)
     b = bmc(lab)
     address = [n["address"] for n in lab["lab_physical_nodes"] if n["name"] == PHYSICAL][0]
     vm_address = [n["address"] for n in lab["lab_nodes"] if n["name"] == vm_node][0]
@@ -81,7 +81,7 @@ def write(lab, directory, vm_node="node3", data_dir=None, secret_in_inventory=Fa
                        "switchback": "manual", "confirm_failover": False},
             "resources": [
                 {"name": HIERARCHY + "-vip", "kind": "ip",
-                 "params": {"address": "%s/%d" % (vip(lab), nodes.PREFIX), "interface": "eth0"}},
+                 "params": {"address": "%s/%d" % (vip(lab), PREFIX), "interface": "eth0"}},
                 {"name": HIERARCHY + "-app", "kind": "service", "depends_on": [HIERARCHY + "-vip"],
                  "params": {"command": app, "pidfile": "${VIGIL_LAB_NODE_RUN}/%s-app.pid" % HIERARCHY,
                             "stop_timeout": 10},
@@ -112,5 +112,5 @@ def ipmitool(bmc, *command):
 
 
 def power(state):
-    """Drive phys1 as its power button and the lab's faults do (nodes.py power)."""
+    """Drive phys1 as its power button and the lab's faults do (lab.nodes power)."""
     return nodes.power(PHYSICAL, state)

@@ -3,7 +3,7 @@
 """The lab's management controllers: an IPMI BMC for each ESXi host and physical node.
 
 Usage:
-  bmc.py serve [--name NAME] [--physical a,b]   serve the BMCs of a running lab (labctl.py start runs it)
+  python3 -m lab.bmc serve [--name NAME] [--physical a,b]   serve the BMCs of a running lab (python3 -m lab start runs it)
 
 One process serves every host of lab NAME, each BMC on 127.0.0.1 with a UDP
 port of its own, IPMI 2.0 (RMCP+, cipher suite 3) as Debian's
@@ -14,11 +14,11 @@ powered off and not responding, its VMs off; node VMs go dark), on is
 POST /hosts/H/recover; the power status is the simulator's own (GET /hosts).
 Beside each IPMI BMC, the same power behind a Redfish front over HTTPS, with
 the same credentials (redfish.py; Debian's `fence_redfish` drives it).
-A physical node's BMC (--physical) drives nodes.py's power instead: off
+A physical node's BMC (--physical) drives lab.nodes's power instead: off
 makes the node dark (off the bridge, every process killed), on boots it;
 a hung (suspended) or crashed node still says on, as a real BMC would.
 
-Files in .lab/NAME/ (read by labctl.py, which puts them into vcenter.json):
+Files in .lab/NAME/ (read by the lab's start, which puts them into vcenter.json):
   bmc.json         pid, control URL, and per host address, port, username,
                    password, redfish {address, port, systems_uri} (mode 0600;
                    the credentials and ports are kept across restarts)
@@ -29,7 +29,7 @@ Files in .lab/NAME/ (read by labctl.py, which puts them into vcenter.json):
                    Redfish alike)
   bmc.log          what each BMC was asked (never a password)
 
-The pyghmi import is optional so that labctl.py (standard library only) can
+The pyghmi import is optional so that the lab's CLI (standard library only) can
 import this file for its paths and faults.
 """
 import argparse
@@ -42,14 +42,14 @@ import time
 import urllib.parse
 import urllib.request
 
+from lab import nodes, redfish
+from lab.paths import LAB_ROOT
+
 try:
     from pyghmi.ipmi.bmc import Bmc
-except ImportError:  # labctl.py imports this file without the virtualenv
+except ImportError:  # the lab's CLI imports this file without the virtualenv
     Bmc = object
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-LAB_ROOT = os.environ.get("VIGIL_LAB_DIR", os.path.join(REPO, ".lab"))
 ADDRESS = "127.0.0.1"
 USERNAME = "admin"
 FAULTS = ("unreachable", "slow", "credentials", "recover")
@@ -203,23 +203,20 @@ class HostBmc(Bmc):
 
 
 class NodeBmc(HostBmc):
-    """A physical lab node's BMC; power through nodes.py, as the node has no VM."""
+    """A physical lab node's BMC; power through lab.nodes, as the node has no VM."""
 
     def state(self):
-        import nodes  # pylint: disable=import-outside-toplevel
         power = nodes.node_named(self.host).power()
         return {"power_state": "poweredOff" if power == "poweredOff" else "poweredOn",
                 "connection_state": "connected" if power == "poweredOn" else "notResponding"}
 
     def act(self, action):
-        import nodes  # pylint: disable=import-outside-toplevel
         self.log("%s: %s" % (self.host, action))
         self.log(nodes.power(self.host, "poweredOff" if action == "poweroff" else "poweredOn"))
 
 
 def start_redfish(name, creds, power, faults, log):
     """The Redfish front of one BMC (redfish.py), same credentials and power; its bmc.json entry."""
-    import redfish
     port = (creds.get("redfish") or {}).get("port", 0)
     pki = os.path.join(LAB_ROOT, "pki")
     args = (name, creds, port, power, faults, log, os.path.join(pki, "server.pem"), os.path.join(pki, "server.key"))
@@ -233,7 +230,7 @@ def start_redfish(name, creds, power, faults, log):
 
 def serve(args):
     if Bmc is object:
-        sys.exit("bmc.py needs pyghmi (tools/setup.sh installs it in .venv)")
+        sys.exit("lab.bmc needs pyghmi (tools/setup.sh installs it in .venv)")
     state = read_json(path(args.name, "state.json"), None)
     if not state:
         sys.exit("lab %s is not running" % args.name)
@@ -258,7 +255,7 @@ def serve(args):
         out[host] = {"address": ADDRESS, "port": bmc.port, "username": creds["username"],
                      "password": creds["password"]}
         out[host]["redfish"] = start_redfish(host, creds, bmc, faults, log)
-    # Written once every socket is bound: labctl.py waits for this pid.
+    # Written once every socket is bound: the lab's start waits for this pid.
     write_json(path(args.name, "bmc.json"), {"pid": os.getpid(), "control": state["control"], "bmcs": out})
     log("serving %s" % ", ".join("%s on %s:%d" % (h, ADDRESS, b["port"]) for h, b in out.items()))
     HostBmc.listen(timeout=30)
@@ -269,7 +266,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve")
     s.add_argument("--name", default="default")
-    s.add_argument("--physical", default="", help="physical lab nodes (nodes.py) to serve a BMC for")
+    s.add_argument("--physical", default="", help="physical lab nodes (lab.nodes) to serve a BMC for")
     args = p.parse_args(argv)
     return serve(args)
 
