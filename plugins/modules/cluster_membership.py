@@ -112,6 +112,7 @@ try:
 except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
     yaml = None
 
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.config.membership import (
     MembershipError, header, locate, with_node, without_node)
 
@@ -148,7 +149,7 @@ def main():
             names = [h.get("name") if isinstance(h, dict) else h for h in p["hierarchies"]] or None
             after = without_node(before, p["node"], names)
     except MembershipError as exc:
-        module.fail_json(msg=str(exc))
+        fail(module, exc)
     changed = after != before
     result = dict(changed=changed, hierarchies=after)
     if module._diff:

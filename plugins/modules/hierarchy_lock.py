@@ -178,10 +178,9 @@ def run(p, check_mode=False, diff=False):
             after = None
     except LockBusy as exc:
         flag = "acquired" if p["state"] == "acquired" else "released"
-        raise ModuleFailure(exc.message, holder=_public(exc.holder), **dict(base, **{flag: False}))
+        raise exc.add_fields(holder=_public(exc.holder), **dict(base, **{flag: False}))
     except StateError as exc:
-        failure = dict(base, **exc.to_dict())
-        raise ModuleFailure(failure.pop("msg"), **failure)
+        raise exc.add_fields(**base)
     except OSError as exc:
         raise ModuleFailure("lock of hierarchy %s: %s" % (p["hierarchy"], exc), field="state_dir", **base)
     if diff and out["changed"]:

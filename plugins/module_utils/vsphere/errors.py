@@ -9,19 +9,13 @@ catch them without importing pyVmomi. Messages never carry credentials.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 
-class VsphereError(Exception):
+
+class VsphereError(VigilError):
     """Base of every error the vSphere client raises."""
 
     kind = "vsphere_error"
-
-    def __init__(self, message, **details):
-        super(VsphereError, self).__init__(message)
-        self.message = message
-        self.details = details
-
-    def to_dict(self):
-        return dict(self.details, error=self.kind, msg=self.message)
 
 
 class VsphereConnectionError(VsphereError):
