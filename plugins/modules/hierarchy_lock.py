@@ -30,10 +30,6 @@ description:
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  hierarchy:
-    description: Name of the hierarchy (letters, digits, V(.), V(_) or V(-), starting with a letter or digit).
-    type: str
-    required: true
   state:
     description: Whether the lock should be held by this run or given up.
     type: str
@@ -72,6 +68,7 @@ attributes:
     support: full
     details: The holder before and after.
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow

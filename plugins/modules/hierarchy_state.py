@@ -33,10 +33,6 @@ description:
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  hierarchy:
-    description: Name of the hierarchy (letters, digits, V(.), V(_) or V(-), starting with a letter or digit).
-    type: str
-    required: true
   action:
     description:
       - V(get) reads the state, V(set) compare-and-sets it.
@@ -113,6 +109,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes

@@ -29,10 +29,6 @@ options:
     description: The cluster's C(vigil_ha_hierarchies), as for M(vigil.ha.validate_cluster).
     type: raw
     required: true
-  hierarchy:
-    description: Name of the hierarchy to plan for.
-    type: str
-    required: true
   action:
     description: What to plan.
     type: str
@@ -118,6 +114,7 @@ options:
     default: false
     version_added: 0.2.0
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
   - vigil.ha.attributes.read_only
