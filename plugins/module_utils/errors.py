@@ -21,6 +21,12 @@ class VigilError(Exception):
 
     kind = None
 
+    def __init_subclass__(cls, kind=None, **kwargs):
+        # ``class StaleGenerationError(StateError, kind="stale")``: the kind on the class line.
+        super(VigilError, cls).__init_subclass__(**kwargs)
+        if kind is not None:
+            cls.kind = kind
+
     def __init__(self, message, **details):
         super(VigilError, self).__init__(message)
         self.message = message
@@ -43,7 +49,5 @@ class VigilError(Exception):
         return out
 
 
-class InputError(VigilError, ValueError):
+class InputError(VigilError, ValueError, kind="invalid"):
     """Bad input; the message names the field. A ValueError too, for callers that catch those."""
-
-    kind = "invalid"

@@ -55,10 +55,8 @@ ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-class ConfigError(VigilError, ValueError):
+class ConfigError(VigilError, ValueError, kind="config"):
     """The configuration is refused; ``errors`` lists every reason."""
-
-    kind = "config"
 
     def __init__(self, errors):
         self.errors = list(errors)

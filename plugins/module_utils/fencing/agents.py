@@ -52,10 +52,8 @@ exec %s "$@"
 """
 
 
-class AgentError(VigilError):
+class AgentError(VigilError, kind="agent"):
     """The agent did not confirm the machine off; ``seen`` says what it reported."""
-
-    kind = "agent"
 
     def __init__(self, message, seen=None):
         super(AgentError, self).__init__(message)

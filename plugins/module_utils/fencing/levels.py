@@ -30,10 +30,8 @@ class LevelFailed(VigilError):
         return self.details
 
 
-class NotFenced(VigilError):
+class NotFenced(VigilError, kind="not_fenced"):
     """No level confirmed the node off; ``attempts`` says what each one saw."""
-
-    kind = "not_fenced"
 
     def __init__(self, message, attempts):
         super(NotFenced, self).__init__(message, attempts=attempts)

@@ -27,10 +27,8 @@ STATES = (IN_SERVICE, OUT_OF_SERVICE, FAILED, UNKNOWN)
 ACTIONS = ("start", "stop", "check", "recover")
 
 
-class KitError(VigilError):
+class KitError(VigilError, kind="kit"):
     """A kit could not do what was asked; the message says why."""
-
-    kind = "kit"
 
 
 class Result(object):

@@ -78,10 +78,8 @@ REFUSALS = {
 }
 
 
-class Refused(VigilError):
+class Refused(VigilError, kind="refused"):
     """Raised inside the planner; ``make_plan`` turns it into a refused Plan."""
-
-    kind = "refused"
 
     def __init__(self, code, reason, escalate=None):
         super(Refused, self).__init__(reason, code=code)

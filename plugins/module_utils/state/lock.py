@@ -38,10 +38,8 @@ MAX_TTL = 86400
 MAX_WAIT = 3600
 
 
-class LockBusy(VigilError):
+class LockBusy(VigilError, kind="busy"):
     """Another run holds the lock; ``holder`` is its record (not in the failure: it holds the token)."""
-
-    kind = "busy"
 
     def __init__(self, message, holder):
         super(LockBusy, self).__init__(message)
