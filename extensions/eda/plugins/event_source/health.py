@@ -161,7 +161,6 @@ from ansible_collections.vigil.ha.plugins.module_utils.vsphere.connection import
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
 
 
-
 def _tool(name):
     """An Ansible command next to this Python (a venv), else from PATH."""
     near = os.path.join(os.path.dirname(sys.executable), name)

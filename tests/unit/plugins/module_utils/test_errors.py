@@ -47,12 +47,12 @@ def test_every_error_of_the_collection_derives_from_the_root(name):
     (ConfigError(["a: bad", "b: worse"]), {"msg": "cluster configuration refused (2 errors): a: bad; b: worse",
                                            "error": "config", "errors": ["a: bad", "b: worse"]}),
     (VsphereNotFoundError("VM not found: names=ghost"), {"msg": "VM not found: names=ghost", "error": "not_found"}),
-    (StaleGenerationError("stale", current={"generation": 3}), {"msg": "stale", "error": "stale",
-                                                                 "current": {"generation": 3}}),
+    (StaleGenerationError("stale", current={"generation": 3}),
+     {"msg": "stale", "error": "stale", "current": {"generation": 3}}),
     (FenceError("cannot fence node1", error="connection"), {"msg": "cannot fence node1", "error": "connection",
                                                             "fenced": False}),
-    (NotFenced("node1 not fenced", [{"level": 1}]), {"msg": "node1 not fenced", "error": "not_fenced",
-                                                      "attempts": [{"level": 1}]}),
+    (NotFenced("node1 not fenced", [{"level": 1}]),
+     {"msg": "node1 not fenced", "error": "not_fenced", "attempts": [{"level": 1}]}),
     (LockBusy("locked by run-a", {"token": "secret"}), {"msg": "locked by run-a", "error": "busy"}),
 ])
 def test_one_wording_of_a_failure(error, expected):
