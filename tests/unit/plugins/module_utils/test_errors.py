@@ -71,8 +71,8 @@ def test_an_error_that_is_not_ours_is_a_bug_with_its_traceback():
     try:
         raise KeyError("x")
     except KeyError as exc:
-        out = failure(exc, {"changed": False})
-    assert out["msg"] == "unexpected error: 'x'" and out["changed"] is False and "KeyError" in out["exception"]
+        out = failure(exc, {"changed": False})  # inside the handler: where the traceback is
+        assert out["msg"] == "unexpected error: 'x'" and out["changed"] is False and "KeyError" in out["exception"]
 
 
 def test_value_errors_stay_value_errors_where_callers_catch_those():
