@@ -17,15 +17,20 @@ options:
     required: true
 """
 
-    # The filters whose input is one step of a plan, with the validated nodes and hierarchy.
+    # The validated nodes, for the filters (with .filter or .step).
+    NODES = r"""
+options:
+  nodes:
+    description: The validated nodes, keyed by name (M(vigil.ha.validate_cluster)).
+    type: dict
+    required: true
+"""
+
+    # The filters whose input is one step of a plan, with the validated hierarchy.
     STEP = r"""
 options:
   _input:
     description: One step of a plan (the C(steps) of RV(vigil.ha.plan#module:plan)).
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name (M(vigil.ha.validate_cluster)).
     type: dict
     required: true
   hierarchy:
@@ -34,15 +39,11 @@ options:
     required: true
 """
 
-    # The filters whose input is one validated hierarchy, with the validated nodes.
+    # The filters whose input is one validated hierarchy.
     FILTER = r"""
 options:
   _input:
     description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name (M(vigil.ha.validate_cluster)).
     type: dict
     required: true
 """

@@ -16,6 +16,7 @@ description:
   - Any other step acts on nothing.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.step
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:

@@ -16,6 +16,7 @@ description:
   - The rule is in C(plugins/module_utils/model/follow.py); the playbook C(vigil.ha.adopt) uses it.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:

@@ -14,6 +14,7 @@ description:
     died is seen before vCenter marks it not responding. Empty for guest mode hierarchies.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 """

@@ -14,6 +14,7 @@ description:
   - The rule is in C(plugins/module_utils/model/selection.py); C(playbooks/tasks/observe.yml) loops over it.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 options:
   vm_health:
     description: The registered M(vigil.ha.vm_health_info) result (may be failed).

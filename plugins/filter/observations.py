@@ -17,6 +17,7 @@ description:
     powered off is V(powered_off); a node whose VM vCenter cannot see is V(unknown).
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:

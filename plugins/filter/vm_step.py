@@ -14,6 +14,7 @@ description:
   - The rule is in C(plugins/module_utils/model/selection.py); C(playbooks/tasks/step_vm.yml) runs it.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.step
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 """

@@ -16,6 +16,7 @@ description:
   - The rule is in C(plugins/module_utils/model/selection.py).
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 """

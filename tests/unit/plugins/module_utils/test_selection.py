@@ -56,6 +56,6 @@ def test_nodes_whose_vm_is_off_are_not_asked_and_esxi_hosts_never():
 
 def test_a_vm_step_acts_on_its_resource_among_the_nodes_hosts():
     step = {"kit": "vm", "resource": "b", "action": "start", "target": "esx2"}
-    assert vm_step(step, HOSTS, HOST_MODE) == {"resource": HOST_MODE["resources"][1], "hosts": ["e1", "e2"],
-                                              "target": "e2"}
+    expected = {"resource": HOST_MODE["resources"][1], "hosts": ["e1", "e2"], "target": "e2"}
+    assert vm_step(step, HOSTS, HOST_MODE) == expected
     assert vm_step(dict(step, target=None), HOSTS, HOST_MODE)["target"] is None
