@@ -14,21 +14,12 @@ description:
   - In guest mode the VMs are the node's own VM. In host mode, where the node is an ESXi host, they are the
     hierarchy's C(vm) resources that vCenter placed on that host when the hierarchy was observed.
   - Any other step acts on nothing.
+extends_documentation_fragment:
+  - vigil.ha.hierarchy.step
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  _input:
-    description: One step of a plan (the C(steps) of RV(vigil.ha.plan#module:plan)).
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name (M(vigil.ha.validate_cluster)).
-    type: dict
-    required: true
-  hierarchy:
-    description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
-    type: dict
-    required: true
   observed:
     description: The observation of the hierarchy (P(vigil.ha.observations#filter)); its C(vms) say where each VM runs.
     type: dict

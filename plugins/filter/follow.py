@@ -14,17 +14,12 @@ description:
     owner follows its VMs (DRS or an operator migrated them to another node), stays,
     or is refused because the running VMs are split or run outside the hierarchy's nodes.
   - The rule is in C(plugins/module_utils/model/follow.py); the playbook C(vigil.ha.adopt) uses it.
+extends_documentation_fragment:
+  - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  _input:
-    description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name.
-    type: dict
-    required: true
   owner:
     description: The node that holds the hierarchy now (empty or null for none).
     type: str

@@ -12,17 +12,11 @@ description:
   - For each host mode node of the hierarchy whose C(check.address) is set, a C(tcp) resource
     (named by the node) for M(vigil.ha.app_health_info) run on the controller, so that a host that
     died is seen before vCenter marks it not responding. Empty for guest mode hierarchies.
+extends_documentation_fragment:
+  - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
-options:
-  _input:
-    description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name.
-    type: dict
-    required: true
 """
 
 EXAMPLES = r"""

@@ -15,17 +15,12 @@ description:
     returns C(states), C(node_health), C(vcenter_reachable) and C(vms) for M(vigil.ha.plan).
   - A node that could not be reached is V(unreachable); a node whose VM is
     powered off is V(powered_off); a node whose VM vCenter cannot see is V(unknown).
+extends_documentation_fragment:
+  - vigil.ha.hierarchy.filter
+  - vigil.ha.hierarchy.nodes
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  _input:
-    description: The hierarchy as M(vigil.ha.validate_cluster) returns it.
-    type: dict
-    required: true
-  nodes:
-    description: The validated nodes, keyed by name.
-    type: dict
-    required: true
   node_checks:
     description:
       - The registered loop of app_health_info, one result per node.

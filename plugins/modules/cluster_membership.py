@@ -112,6 +112,8 @@ try:
 except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
     yaml = None
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.config.membership import (
     MembershipError, header, locate, with_node, without_node)
 
@@ -138,7 +140,7 @@ def main():
             text = f.read()
         doc = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
-        module.fail_json(msg="path: cannot read %s: %s" % (p["path"], exc))
+        fail(module, InputError("path: cannot read %s: %s" % (p["path"], exc), field="path"))
     try:
         holder = locate(doc, p["group"])
         before = holder["vigil_ha_hierarchies"]
@@ -148,7 +150,7 @@ def main():
             names = [h.get("name") if isinstance(h, dict) else h for h in p["hierarchies"]] or None
             after = without_node(before, p["node"], names)
     except MembershipError as exc:
-        module.fail_json(msg=str(exc))
+        fail(module, exc)
     changed = after != before
     result = dict(changed=changed, hierarchies=after)
     if module._diff:

@@ -132,7 +132,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
@@ -151,11 +153,11 @@ def main():
     p = module.params
     base = dict(changed=False, fenced=False, power_state=None, host=None, moref=p["moref"], name=p["name"])
     if not 1 <= p["fence_timeout"] <= MAX_TIMEOUT:
-        module.fail_json(msg="fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
-                         field="fence_timeout", **base)
+        fail(module, InputError("fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
+                                field="fence_timeout"), base)
     if p["timeout"] <= 0:
-        module.fail_json(msg="timeout: must be a positive number of seconds, not %s" % p["timeout"], field="timeout",
-                         **base)
+        fail(module, InputError("timeout: must be a positive number of seconds, not %s" % p["timeout"],
+                                field="timeout"), base)
 
     def fence(client):
         result = Fencer(VmOperations(client)).fence(
@@ -167,10 +169,9 @@ def main():
 
     def translate(exc):
         error = fence_error_from(exc, name=p["name"], moref=p["moref"])
-        failure = error.to_dict()
         if not isinstance(exc, FenceError) and not error.result.get("error"):
-            failure["exception"] = traceback.format_exc()
-        return failure
+            error.add_fields(exception=traceback.format_exc())  # a bug, not vCenter: keep where it happened
+        return error
 
     run(module, fence, base=base, translate=translate)
 

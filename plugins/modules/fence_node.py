@@ -151,10 +151,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import (
     AGENT, MAX_DELAY, LevelFailed, NotFenced, fence_in_order)
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, fence_error_from
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import client_from_module, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
@@ -237,19 +239,18 @@ def main():
     p = module.params
     base = dict(changed=False, fenced=False, attempts=[], name=p["name"])
     if not 0 <= p["delay"] <= MAX_DELAY:
-        module.fail_json(msg="delay: must be 0 to %d seconds, not %s" % (MAX_DELAY, p["delay"]), **base)
+        fail(module, InputError("delay: must be 0 to %d seconds, not %s" % (MAX_DELAY, p["delay"]), field="delay"), base)
     if not 1 <= p["fence_timeout"] <= MAX_TIMEOUT:
-        module.fail_json(msg="fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
-                         **base)
+        fail(module, InputError("fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
+                                field="fence_timeout"), base)
     for i, level in enumerate(p["levels"]):
         if level["method"] == AGENT and not level.get("agent"):
-            module.fail_json(msg="levels[%d].agent: required for fence_agent" % i, **base)
+            fail(module, InputError("levels[%d].agent: required for fence_agent" % i, field="levels"), base)
     fencer = NodeFencer(module)
     try:
         result = fence_in_order(p["name"], p["levels"], fencer, delay=p["delay"], check_mode=module.check_mode)
     except NotFenced as exc:
-        base["attempts"] = exc.attempts
-        module.fail_json(msg=exc.message, **base)
+        fail(module, exc, base)  # with the attempts, each level's own words
     finally:
         fencer.close()
     result.update(name=p["name"])

@@ -30,10 +30,6 @@ description:
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  hierarchy:
-    description: Name of the hierarchy (letters, digits, V(.), V(_) or V(-), starting with a letter or digit).
-    type: str
-    required: true
   state:
     description: Whether the lock should be held by this run or given up.
     type: str
@@ -72,6 +68,7 @@ attributes:
     support: full
     details: The holder before and after.
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow
@@ -178,10 +175,9 @@ def run(p, check_mode=False, diff=False):
             after = None
     except LockBusy as exc:
         flag = "acquired" if p["state"] == "acquired" else "released"
-        raise ModuleFailure(exc.message, holder=_public(exc.holder), **dict(base, **{flag: False}))
+        raise exc.add_fields(holder=_public(exc.holder), **dict(base, **{flag: False}))
     except StateError as exc:
-        failure = dict(base, **exc.to_dict())
-        raise ModuleFailure(failure.pop("msg"), **failure)
+        raise exc.add_fields(**base)
     except OSError as exc:
         raise ModuleFailure("lock of hierarchy %s: %s" % (p["hierarchy"], exc), field="state_dir", **base)
     if diff and out["changed"]:

@@ -33,10 +33,6 @@ description:
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  hierarchy:
-    description: Name of the hierarchy (letters, digits, V(.), V(_) or V(-), starting with a letter or digit).
-    type: str
-    required: true
   action:
     description:
       - V(get) reads the state, V(set) compare-and-sets it.
@@ -113,6 +109,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
@@ -266,10 +263,12 @@ from ansible_collections.vigil.ha.plugins.module_utils.state.repair import MAX_M
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
     StaleGenerationError,
     StateError,
+    StateInputError,
     StateStore,
     check_hierarchy,
     check_owner,
 )
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import MAX_EVENTS, RootAnnotations
 
@@ -331,12 +330,12 @@ def main():
         if p["action"] == "set":
             check_owner(p["owner"])
     except StateError as exc:
-        module.fail_json(**dict(out, **exc.to_dict()))
+        fail(module, exc, out)
     if not 0 <= p["events"] <= MAX_EVENTS:
-        module.fail_json(msg="events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events", **out)
+        fail(module, StateInputError("events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events"), out)
     if not 0 <= p["claim_min_age"] <= MAX_MIN_AGE:
-        module.fail_json(msg="claim_min_age: must be 0 to %d seconds, not %d" % (MAX_MIN_AGE, p["claim_min_age"]),
-                         field="claim_min_age", **out)
+        fail(module, StateInputError("claim_min_age: must be 0 to %d seconds, not %d" % (MAX_MIN_AGE, p["claim_min_age"]),
+                                     field="claim_min_age"), out)
 
     def act(client):
         result = dict(out)

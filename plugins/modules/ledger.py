@@ -28,10 +28,6 @@ description:
 author:
   - vigil.ha developers (@vigil-ha)
 options:
-  hierarchy:
-    description: The hierarchy the decision concerns.
-    type: str
-    required: true
   action:
     description: What was considered, such as V(failover), V(switchover), V(fence) or V(local_recovery).
     type: str
@@ -71,6 +67,7 @@ attributes:
   diff_mode:
     support: none
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow

@@ -29,10 +29,6 @@ options:
     description: The cluster's C(vigil_ha_hierarchies), as for M(vigil.ha.validate_cluster).
     type: raw
     required: true
-  hierarchy:
-    description: Name of the hierarchy to plan for.
-    type: str
-    required: true
   action:
     description: What to plan.
     type: str
@@ -118,6 +114,7 @@ options:
     default: false
     version_added: 0.2.0
 extends_documentation_fragment:
+  - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
   - vigil.ha.attributes.read_only
@@ -184,7 +181,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan import confirmation, make_plan
-from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, load
+from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import PlanInputs
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load
 from ansible_collections.vigil.ha.plugins.module_utils.model.budget import used
 from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_PATH, read
 
@@ -213,25 +211,16 @@ ARGUMENT_SPEC = dict(
 
 
 def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
-    try:
-        cluster = load(p["nodes"], p["hierarchies"])
-    except ConfigError as exc:
-        raise ModuleFailure(exc.summary(), errors=exc.errors)
+    cluster = load(p["nodes"], p["hierarchies"])  # a ConfigError fails the module (glue/failures.py)
     if p["hierarchy"] not in cluster.hierarchies:
         raise ModuleFailure("hierarchy: no hierarchy named %r (known: %s)" % (
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
     hierarchy = cluster.hierarchy(p["hierarchy"])
     budgets = budgets_used(p, hierarchy.policy)
-    try:
-        confirmed = p["confirmed"] or confirmation(p["confirm"], p["action"], p["owner"], p["failed_node"])
-        plan = make_plan(
-            hierarchy, p["action"], owner=p["owner"], generation=p["generation"], states=p["states"],
-            node_health=p["node_health"], vcenter_reachable=p["vcenter_reachable"], target=p["target"],
-            resource=p["resource"], failed_node=p["failed_node"], expected_generation=p["expected_generation"],
-            failovers_used=budgets["failovers"], recoveries_used=budgets["recoveries"], confirmed=confirmed,
-            maintenance=p["maintenance"], force=p["force"])
-    except ValueError as exc:
-        raise ModuleFailure(str(exc))
+    confirmed = p["confirmed"] or confirmation(p["confirm"], p["action"], p["owner"], p["failed_node"])
+    inputs = PlanInputs.from_params(p, failovers_used=budgets["failovers"], recoveries_used=budgets["recoveries"],
+                                    confirmed=confirmed)
+    plan = make_plan(hierarchy, inputs)  # bad input raises InputError, which fails the module
     return dict(changed=False, plan=plan.to_dict(), budgets_used=budgets,
                 lines=plan.describe(reasons=True).splitlines())
 

@@ -123,7 +123,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
 from ansible_collections.vigil.ha.plugins.module_utils.glue.kit_module import kit_result, refuse_bad_resource
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import NODE_KITS
 
 
@@ -145,8 +146,8 @@ def main():
     result = kit_result(module, p["name"], p["action"],
                         lambda: run_action(resource, p["action"], check_mode=module.check_mode))
     if p["fail_on_failed"] and p["action"] in ("start", "recover") and result["state"] == FAILED:
-        module.fail_json(msg="resource %s is failed after %s: %s" % (
-            p["name"], p["action"], "; ".join(result["reasons"])), **result)
+        fail(module, KitError("resource %s is failed after %s: %s" % (
+            p["name"], p["action"], "; ".join(result["reasons"]))), result)
     module.exit_json(**result)
 
 

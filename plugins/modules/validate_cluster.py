@@ -144,7 +144,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import installed_agents
 from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster
-from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, hierarchies_of_hosts, validate
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import hierarchies_of_hosts, validate
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="dict", required=True),
@@ -157,15 +157,13 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     if p.get("hierarchies") is not None and p.get("hierarchies_by_host") is not None:
         # Checked here, not by the spec, so that the in-process action refuses it too.
         raise ModuleFailure("parameters are mutually exclusive: hierarchies|hierarchies_by_host")
-    try:
-        if p.get("hierarchies_by_host") is not None:
-            hierarchies, where = hierarchies_of_hosts(p["hierarchies_by_host"])
-        else:
-            hierarchies, where = p.get("hierarchies") or [], "the hierarchies given"
-        # Fencing runs here, on the controller: its fence agents are the ones that count.
-        config = validate(p["nodes"], hierarchies, agents=installed_agents())
-    except ConfigError as exc:
-        raise ModuleFailure(exc.summary(), errors=exc.errors)
+    # A ConfigError fails the module (glue/failures.py).
+    if p.get("hierarchies_by_host") is not None:
+        hierarchies, where = hierarchies_of_hosts(p["hierarchies_by_host"])
+    else:
+        hierarchies, where = p.get("hierarchies") or [], "the hierarchies given"
+    # Fencing runs here, on the controller: its fence agents are the ones that count.
+    config = validate(p["nodes"], hierarchies, agents=installed_agents())
     cluster = Cluster.from_config(config)
     start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
     return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order,

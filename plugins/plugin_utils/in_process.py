@@ -22,7 +22,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import failure
 
 
 class InProcessAction(ActionBase):
@@ -54,8 +55,8 @@ class InProcessAction(ActionBase):
             return result
         try:
             out = module.run(validation.validated_parameters, self._task.check_mode, self._task.diff)
-        except ModuleFailure as exc:
-            out = dict(exc.to_dict(), failed=True)
+        except VigilError as exc:
+            out = dict(failure(exc), failed=True)  # as serve() fails the module
         # As AnsibleModule does: no value of a no_log parameter in the result.
         result.update(remove_values(out, validation._no_log_values))  # pylint: disable=protected-access
         return result

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 import copy
 
 
-class MembershipError(ValueError):
+class MembershipError(InputError):
     """Bad input; the message names the field."""
 
 

@@ -19,6 +19,7 @@ so a kind's parameters are declared once.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 import copy
 import ipaddress
 import re
@@ -54,12 +55,12 @@ ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(VigilError, ValueError, kind="config"):
     """The configuration is refused; ``errors`` lists every reason."""
 
     def __init__(self, errors):
         self.errors = list(errors)
-        ValueError.__init__(self, "; ".join(self.errors))
+        super(ConfigError, self).__init__("; ".join(self.errors), errors=self.errors)
 
     def summary(self):
         """The one wording of a refusal, for modules and the event source alike."""

@@ -21,6 +21,7 @@ holds it.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 import os
 import re
 import shutil
@@ -51,12 +52,11 @@ exec %s "$@"
 """
 
 
-class AgentError(Exception):
+class AgentError(VigilError, kind="agent"):
     """The agent did not confirm the machine off; ``seen`` says what it reported."""
 
     def __init__(self, message, seen=None):
         super(AgentError, self).__init__(message)
-        self.message = message
         self.seen = seen
 
 

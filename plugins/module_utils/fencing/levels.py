@@ -12,6 +12,7 @@ the first level breaks the tie when two sides could fence each other.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 import time
 
 VCENTER = "vcenter_poweroff"
@@ -21,21 +22,19 @@ METHODS = (VCENTER, AGENT, NONE)
 MAX_DELAY = 300
 
 
-class LevelFailed(Exception):
-    """One level did not confirm the node off."""
+class LevelFailed(VigilError):
+    """One level did not confirm the node off; ``seen`` (its details) says what it saw."""
 
-    def __init__(self, message, **seen):
-        super(LevelFailed, self).__init__(message)
-        self.message = message
-        self.seen = seen
+    @property
+    def seen(self):
+        return self.details
 
 
-class NotFenced(Exception):
+class NotFenced(VigilError, kind="not_fenced"):
     """No level confirmed the node off; ``attempts`` says what each one saw."""
 
     def __init__(self, message, attempts):
-        super(NotFenced, self).__init__(message)
-        self.message = message
+        super(NotFenced, self).__init__(message, attempts=attempts)
         self.attempts = attempts
 
 

@@ -14,6 +14,7 @@ its BMC or standby), which runs no VM.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 import time
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError, VsphereNotFoundError, VsphereTaskError, VsphereTimeoutError
@@ -24,16 +25,16 @@ HOST_PROPERTIES = ("name", "runtime.connectionState", "runtime.powerState")
 HOST_OFF = ("poweredOff", "standBy")  # a host in these power states runs no VM
 
 
-class FenceError(Exception):
-    """The node is not confirmed fenced; ``result`` carries ``fenced: false`` and what was seen."""
+class FenceError(VigilError):
+    """The node is not confirmed fenced; ``result`` carries ``fenced: false`` and what was seen
+    (its ``error`` is the kind of the vCenter failure that caused it, if one did)."""
 
     def __init__(self, message, **result):
-        super(FenceError, self).__init__(message)
-        self.message = message
-        self.result = dict(result, fenced=False)
+        super(FenceError, self).__init__(message, **dict(result, fenced=False))
 
-    def to_dict(self):
-        return dict(self.result, msg=self.message)
+    @property
+    def result(self):
+        return self.details
 
 
 class Fencer(object):

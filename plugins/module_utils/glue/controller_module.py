@@ -11,23 +11,18 @@ in_process.py), which spares a Python start per task on the failover path.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 
-class ModuleFailure(Exception):
-    """The module fails with ``message`` and the result fields given."""
 
-    def __init__(self, message, **fields):
-        super(ModuleFailure, self).__init__(message)
-        self.msg = message
-        self.fields = fields
-
-    def to_dict(self):
-        return dict(self.fields, msg=self.msg)
+class ModuleFailure(VigilError):
+    """The module fails with ``message`` and the result fields given (a check of the module's own)."""
 
 
 def serve(module, run):
-    """Run ``run`` with the module's parameters and exit the module."""
+    """Run ``run`` with the module's parameters and exit the module; any VigilError fails it."""
     try:
         result = run(module.params, module.check_mode, module._diff)  # pylint: disable=protected-access
-    except ModuleFailure as exc:
-        module.fail_json(**exc.to_dict())
+    except VigilError as exc:
+        fail(module, exc)
     module.exit_json(**result)

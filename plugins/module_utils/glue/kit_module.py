@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
 from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import resource_errors
 
@@ -13,7 +15,7 @@ def refuse_bad_resource(module, resource):
     """Fail before anything runs when the resource's kind or parameters are wrong."""
     errors = resource_errors(resource)
     if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+        fail(module, InputError("; ".join(errors), errors=errors))
 
 
 def kit_result(module, name, action, act):
@@ -21,7 +23,7 @@ def kit_result(module, name, action, act):
     try:
         result = act().to_dict()
     except KitError as exc:
-        module.fail_json(msg="resource %s: %s failed: %s" % (name, action, exc), state=FAILED)
+        fail(module, KitError("resource %s: %s failed: %s" % (name, action, exc), state=FAILED))
     if not module._diff:
         result.pop("diff", None)
     return result

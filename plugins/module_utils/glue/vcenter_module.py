@@ -10,33 +10,38 @@ build an ``AnsibleModule`` from ``vcenter_argument_spec()``, then call
 
 from __future__ import annotations
 
-import traceback
-
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere import connection
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 
 
 def vcenter_argument_spec():
-    """Connection options shared by every module that talks to vCenter."""
-    return dict(
-        hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
-        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
-        password=dict(type="str", required=True, aliases=["pass", "pwd"], no_log=True,
-                      fallback=(env_fallback, ["VMWARE_PASSWORD"])),
-        port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_PATH"])),
-        timeout=dict(type="int", default=30),
-    )
+    """Connection options shared by every module that talks to vCenter (the table of vsphere/connection.py)."""
+    spec = {}
+    for name, kind, env, default, required in connection.OPTIONS:
+        option = dict(type=kind)
+        if required:
+            option["required"] = True
+        if default is not None:
+            option["default"] = default
+        if name in connection.ALIASES:
+            option["aliases"] = list(connection.ALIASES[name])
+        if name in connection.SECRETS:
+            option["no_log"] = True
+        if env:
+            option["fallback"] = (env_fallback, [env])
+        spec[name] = option
+    return spec
 
 
 def client_from_module(module):
     """A not yet connected client built from the module's connection options."""
     p = module.params
     if p["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, not %s" % p["timeout"])
+        fail(module, InputError("timeout must be a positive number of seconds, not %s" % p["timeout"], field="timeout"))
     return VsphereClient(
         hostname=p["hostname"], username=p["username"], password=p["password"], port=p["port"],
         validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"],
@@ -46,11 +51,12 @@ def client_from_module(module):
 def run(module, func, base=None, translate=None):
     """Call ``func(client)`` in one session and exit the module with its result.
 
-    Typed client errors become ``fail_json`` with ``error`` set to the kind
-    (connection, certificate, authentication, not_found, timeout, ...).
-    ``base`` is merged into every failure (fields a module always returns,
-    such as ``fenced: false``); ``translate(exc)`` may turn any error into
-    the failure's fields instead. A result with ``failed`` set fails.
+    Errors fail the module through glue/failures.py: a client error with
+    ``error`` set to its kind (connection, certificate, authentication,
+    not_found, timeout, ...). ``base`` is merged into every failure (fields a
+    module always returns, such as ``fenced: false``); ``translate(exc)`` may
+    turn any error into another VigilError first. A result with ``failed``
+    set fails.
     """
     base = dict(base or {})
     if not HAS_PYVMOMI:
@@ -59,13 +65,7 @@ def run(module, func, base=None, translate=None):
         with client_from_module(module) as client:
             result = func(client)
     except Exception as exc:  # pylint: disable=broad-except
-        if translate is not None:
-            failure = translate(exc)
-        elif isinstance(exc, VsphereError):
-            failure = exc.to_dict()
-        else:
-            failure = dict(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-        module.fail_json(**dict(base, **failure))
+        fail(module, exc if translate is None else translate(exc), base)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

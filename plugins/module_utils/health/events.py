@@ -14,6 +14,7 @@ transition the one shape rulebooks match on, under the key ``vigil_ha``
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 import datetime
 import uuid
 
@@ -140,7 +141,7 @@ class EventFactory(object):
              resource=None, moref=None, owner=None, generation=None, maintenance=(), fencing=None, resync=False):
         """One event, ready for the queue: ``{"vigil_ha": {...}}`` (the schema of docs/events.md)."""
         if subject_type not in TYPES:
-            raise ValueError("subject type must be one of %s, not %r" % (", ".join(TYPES), subject_type))
+            raise InputError("subject type must be one of %s, not %r" % (", ".join(TYPES), subject_type))
         self.seq += 1
         maintenance = list(maintenance or [])
         return {KEY: {

@@ -12,6 +12,7 @@ anything, and the state before and after for diff. Plain Python.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError, VigilError
 import os
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ STATES = (IN_SERVICE, OUT_OF_SERVICE, FAILED, UNKNOWN)
 ACTIONS = ("start", "stop", "check", "recover")
 
 
-class KitError(Exception):
+class KitError(VigilError, kind="kit"):
     """A kit could not do what was asked; the message says why."""
 
 
@@ -35,7 +36,7 @@ class Result(object):
 
     def __init__(self, state, reasons=None, changed=False, before=None, after=None, facts=None):
         if state not in STATES:
-            raise ValueError("state must be one of %s, not %r" % (", ".join(STATES), state))
+            raise InputError("state must be one of %s, not %r" % (", ".join(STATES), state))
         self.state = state
         self.reasons = list(reasons or [])
         self.changed = changed

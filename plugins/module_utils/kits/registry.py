@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+
 from .endpoint import HttpKit, TcpKit
 from .filesystem import FilesystemKit
 from .ip import IpKit
@@ -18,6 +20,6 @@ def node_kit(kind, name, params, check_mode=False, **kwargs):
     try:
         cls = NODE_KITS[kind]
     except KeyError:
-        raise ValueError("resource %s: kind %r is not a node kit (one of %s)" % (
+        raise InputError("resource %s: kind %r is not a node kit (one of %s)" % (
             name, kind, ", ".join(sorted(NODE_KITS))))
     return cls(name, params, check_mode=check_mode, **kwargs)

@@ -12,6 +12,7 @@ dependencies first) and stop (the reverse), what depends on what.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS
 
 GUEST = "guest"
@@ -66,7 +67,7 @@ def start_order(deps):
             if all(dep in done or dep not in deps for dep in deps[name]):
                 break
         else:
-            raise ValueError("dependency cycle among %s" % ", ".join(pending))
+            raise InputError("dependency cycle among %s" % ", ".join(pending))
         pending.remove(name)
         placed.append(name)
         done.add(name)

@@ -11,7 +11,7 @@ the nodes' VMs (or its failure, when vCenter cannot be reached).
 from __future__ import annotations
 
 
-def _host_mode(hierarchy, nodes):
+def host_mode(hierarchy, nodes):
     return any((nodes.get(m["node"]) or {}).get("mode") == "host" for m in hierarchy["nodes"])
 
 
@@ -127,7 +127,7 @@ def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None):
     ``host_probes`` the probes of the hosts' management addresses
     (host_mode_observations).
     """
-    if _host_mode(hierarchy, nodes):
+    if host_mode(hierarchy, nodes):
         return host_mode_observations(hierarchy, nodes, vm_health, node_checks, host_probes)
     states, health, problems = {}, {}, []
     for result in (node_checks or {}).get("results", []):

@@ -20,6 +20,8 @@ old node was stopped cleanly or fenced earlier in the same plan.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError, VigilError
+from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import PlanInputs
 from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
 
 # -- vocabulary --------------------------------------------------------------
@@ -76,11 +78,11 @@ REFUSALS = {
 }
 
 
-class Refused(Exception):
+class Refused(VigilError, kind="refused"):
     """Raised inside the planner; ``make_plan`` turns it into a refused Plan."""
 
     def __init__(self, code, reason, escalate=None):
-        Exception.__init__(self, reason)
+        super(Refused, self).__init__(reason, code=code)
         self.code = code
         self.reason = reason
         self.escalate = escalate
@@ -217,10 +219,10 @@ class Plan(object):
 
 # -- the planner -------------------------------------------------------------
 
-def make_plan(hierarchy, action, *, owner=None, generation=0, states=None, node_health=None,
-              vcenter_reachable=True, target=None, resource=None, failed_node=None, expected_generation=None,
-              failovers_used=0, recoveries_used=None, confirmed=False, maintenance=False, force=False):
-    """The Plan for ``action`` on ``hierarchy`` (a hierarchy.Hierarchy).
+def make_plan(hierarchy, inputs, **given):
+    """The Plan for ``inputs`` (a PlanInputs, model/plan_inputs.py) on
+    ``hierarchy`` (a hierarchy.Hierarchy). ``make_plan(hierarchy, action,
+    owner=..., ...)`` builds the PlanInputs from ``action`` and ``given``.
 
     - ``action``: ``start``, ``stop``, ``switchover``, ``failover`` or ``recover``.
     - ``owner``: the node holding the hierarchy, or None; ``generation``: its
@@ -250,14 +252,14 @@ def make_plan(hierarchy, action, *, owner=None, generation=0, states=None, node_
     Bad input (unknown action, state or health, an owner that is not a node of
     the hierarchy, ``resource`` without recover) raises ValueError.
     """
-    planner = _Planner(hierarchy, action, owner, generation, states, node_health, vcenter_reachable, target,
-                       resource, failed_node, expected_generation, failovers_used, recoveries_used, confirmed,
-                       maintenance, force)
+    if not isinstance(inputs, PlanInputs):
+        inputs = PlanInputs(inputs, **given)
+    planner = _Planner(hierarchy, inputs)
     try:
         return planner.plan()
     except Refused as exc:
-        return Plan(hierarchy.name, action, owner, generation, owner=owner, reason=exc.reason, refused=True,
-                    code=exc.code, escalate=exc.escalate)
+        return Plan(hierarchy.name, inputs.action, inputs.owner, inputs.generation, owner=inputs.owner,
+                    reason=exc.reason, refused=True, code=exc.code, escalate=exc.escalate)
 
 
 def confirmation(confirm, action, owner, failed_node=None):
@@ -269,12 +271,12 @@ def confirmation(confirm, action, owner, failed_node=None):
     if confirm is None or confirm == "":
         return False
     if action != FAILOVER:
-        raise ValueError("confirm: only a failover is confirmed, not %s" % action)
+        raise InputError("confirm: only a failover is confirmed, not %s" % action)
     failed = failed_node or owner
     if failed is None:
         return False  # nobody holds it: the plan refuses (not_in_service)
     if str(confirm) != failed:
-        raise ValueError("confirm: give the name of the node the failover moves away from, which you vouch no "
+        raise InputError("confirm: give the name of the node the failover moves away from, which you vouch no "
                          "longer serves (-e confirm=%s), not %r; nothing was done" % (failed, confirm))
     return True
 
@@ -285,26 +287,24 @@ def _names(items):
 
 class _Planner(object):
 
-    def __init__(self, hierarchy, action, owner, generation, states, node_health, vcenter_reachable, target,
-                 resource, failed_node, expected_generation, failovers_used, recoveries_used, confirmed,
-                 maintenance, force=False):
+    def __init__(self, hierarchy, inputs):
         self.h = hierarchy
         self.name = hierarchy.name
-        self.action = action
-        self.owner = owner
-        self.generation = generation
-        self.states = states or {}
-        self.health_of = node_health or {}
-        self.vcenter = vcenter_reachable
-        self.target = target
-        self.resource = resource
-        self.failed_node = failed_node
-        self.expected = expected_generation
-        self.failovers_used = failovers_used
-        self.recoveries_used = recoveries_used or {}
-        self.confirmed = confirmed
-        self.maintenance = maintenance
-        self.force = force
+        self.action = inputs.action
+        self.owner = inputs.owner
+        self.generation = inputs.generation
+        self.states = inputs.states or {}
+        self.health_of = inputs.node_health or {}
+        self.vcenter = inputs.vcenter_reachable
+        self.target = inputs.target
+        self.resource = inputs.resource
+        self.failed_node = inputs.failed_node
+        self.expected = inputs.expected_generation
+        self.failovers_used = inputs.failovers_used
+        self.recoveries_used = inputs.recoveries_used or {}
+        self.confirmed = inputs.confirmed
+        self.maintenance = inputs.maintenance
+        self.force = inputs.force
         self.nodes = dict((n.name, n) for n in hierarchy.nodes)
         self.resources = set(r.name for r in hierarchy.resources)
         self._check_input()
@@ -314,32 +314,32 @@ class _Planner(object):
     def _check_input(self):
         where = "hierarchy '%s'" % self.name
         if self.action not in ACTIONS:
-            raise ValueError("%s: action must be one of %s, not %r" % (where, _names(ACTIONS), self.action))
+            raise InputError("%s: action must be one of %s, not %r" % (where, _names(ACTIONS), self.action))
         if not isinstance(self.generation, int) or isinstance(self.generation, bool) or self.generation < 0:
-            raise ValueError("%s: generation must be an integer >= 0, not %r" % (where, self.generation))
+            raise InputError("%s: generation must be an integer >= 0, not %r" % (where, self.generation))
         if self.owner is not None and self.owner not in self.nodes:
-            raise ValueError("%s: owner %r is not one of its nodes (%s)" % (where, self.owner, _names(self.h.node_names)))
+            raise InputError("%s: owner %r is not one of its nodes (%s)" % (where, self.owner, _names(self.h.node_names)))
         for node, states in self.states.items():
             if node not in self.nodes:
-                raise ValueError("%s: states given for %r, not one of its nodes" % (where, node))
+                raise InputError("%s: states given for %r, not one of its nodes" % (where, node))
             for res, state in states.items():
                 if res not in self.resources:
-                    raise ValueError("%s: states of node '%s' name %r, not one of its resources" % (where, node, res))
+                    raise InputError("%s: states of node '%s' name %r, not one of its resources" % (where, node, res))
                 if state not in STATES:
-                    raise ValueError("%s, node '%s', resource '%s': state must be one of %s, not %r"
+                    raise InputError("%s, node '%s', resource '%s': state must be one of %s, not %r"
                                      % (where, node, res, _names(STATES), state))
         for node, health in self.health_of.items():
             if health not in NODE_HEALTH:
-                raise ValueError("%s: health of node '%s' must be one of %s, not %r"
+                raise InputError("%s: health of node '%s' must be one of %s, not %r"
                                  % (where, node, _names(NODE_HEALTH), health))
         if self.resource is not None and self.action != RECOVER:
-            raise ValueError("%s: resource is only for recover, not %s" % (where, self.action))
+            raise InputError("%s: resource is only for recover, not %s" % (where, self.action))
         if self.action == RECOVER and self.resource is None:
-            raise ValueError("%s: recover needs a resource" % where)
+            raise InputError("%s: recover needs a resource" % where)
         if self.target is not None and self.action in (STOP, RECOVER):
-            raise ValueError("%s: target is not for %s" % (where, self.action))
+            raise InputError("%s: target is not for %s" % (where, self.action))
         if self.failed_node is not None and self.action != FAILOVER:
-            raise ValueError("%s: failed_node is only for failover, not %s" % (where, self.action))
+            raise InputError("%s: failed_node is only for failover, not %s" % (where, self.action))
 
     # -- observations --------------------------------------------------------
 

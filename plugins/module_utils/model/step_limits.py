@@ -14,6 +14,7 @@ an operator's ``vigil_ha_step_timeout`` replaces it.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, defaults
 
 MARGIN = 60             # connection, module transfer, Python start-up
@@ -58,7 +59,7 @@ def step_timeout(resource, override=None):
         except (TypeError, ValueError):
             value = 0
         if value <= 0 or isinstance(override, bool):
-            raise ValueError("vigil_ha_step_timeout: must be a number of seconds above 0, not %r" % (override,))
+            raise InputError("vigil_ha_step_timeout: must be a number of seconds above 0, not %r" % (override,))
         return int(value + 0.999)
     resource = resource or {}
     total = _kit_bound(resource.get("kind"), resource.get("params"))

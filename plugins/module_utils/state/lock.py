@@ -21,6 +21,7 @@ generation kept in vCenter (state/store.py) refuses the second writer.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 import errno
 import fcntl
 import json
@@ -37,10 +38,11 @@ MAX_TTL = 86400
 MAX_WAIT = 3600
 
 
-class LockBusy(Exception):
+class LockBusy(VigilError, kind="busy"):
+    """Another run holds the lock; ``holder`` is its record (not in the failure: it holds the token)."""
+
     def __init__(self, message, holder):
         super(LockBusy, self).__init__(message)
-        self.message = message
         self.holder = holder
 
 

@@ -53,10 +53,8 @@ REFUSALS = {
 }
 
 
-class RepairBusyError(StateError):
+class RepairBusyError(StateError, kind="busy"):
     """The state changed under the repair: nothing more written."""
-
-    kind = "busy"
 
 
 def inspect(snapshot, hierarchy):

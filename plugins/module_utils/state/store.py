@@ -56,34 +56,24 @@ MAX_REASON = 400
 MAX_CHAIN = 1000
 
 
-class StateError(VsphereError):
+class StateError(VsphereError, kind="state"):
     """Base of the errors of the state store; ``to_dict`` gives module results."""
 
-    kind = "state"
 
-
-class StateInputError(StateError):
+class StateInputError(StateError, kind="invalid"):
     """A bad argument; ``field`` names it. Nothing was read or written."""
 
-    kind = "invalid"
 
-
-class StateCorruptError(StateError):
+class StateCorruptError(StateError, kind="corrupt"):
     """A custom attribute holds something that is not a state."""
 
-    kind = "corrupt"
 
-
-class StaleGenerationError(StateError):
+class StaleGenerationError(StateError, kind="stale"):
     """vCenter holds another generation than the one expected: nothing written."""
 
-    kind = "stale"
 
-
-class TransitionPendingError(StaleGenerationError):
+class TransitionPendingError(StaleGenerationError, kind="pending"):
     """A transition from the current generation is under way or was interrupted."""
-
-    kind = "pending"
 
 
 def utc_now():

@@ -9,58 +9,36 @@ catch them without importing pyVmomi. Messages never carry credentials.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import VigilError
 
-class VsphereError(Exception):
+
+class VsphereError(VigilError, kind="vsphere_error"):
     """Base of every error the vSphere client raises."""
 
-    kind = "vsphere_error"
 
-    def __init__(self, message, **details):
-        super(VsphereError, self).__init__(message)
-        self.message = message
-        self.details = details
-
-    def to_dict(self):
-        return dict(self.details, error=self.kind, msg=self.message)
-
-
-class VsphereConnectionError(VsphereError):
+class VsphereConnectionError(VsphereError, kind="connection"):
     """vCenter cannot be reached in time (refused, unresolvable, timed out)."""
 
-    kind = "connection"
 
-
-class VsphereCertificateError(VsphereConnectionError):
+class VsphereCertificateError(VsphereConnectionError, kind="certificate"):
     """vCenter's TLS certificate is not trusted or does not match its name."""
 
-    kind = "certificate"
 
-
-class VsphereAuthenticationError(VsphereError):
+class VsphereAuthenticationError(VsphereError, kind="authentication"):
     """vCenter refused the credentials."""
 
-    kind = "authentication"
 
-
-class VsphereNotFoundError(VsphereError):
+class VsphereNotFoundError(VsphereError, kind="not_found"):
     """A requested object does not exist."""
 
-    kind = "not_found"
 
-
-class VsphereTaskError(VsphereError):
+class VsphereTaskError(VsphereError, kind="task_failed"):
     """A vCenter task ended in error."""
 
-    kind = "task_failed"
 
-
-class VsphereTimeoutError(VsphereError):
+class VsphereTimeoutError(VsphereError, kind="timeout"):
     """A call or a task did not finish within its time bound."""
 
-    kind = "timeout"
 
-
-class VsphereApiError(VsphereError):
+class VsphereApiError(VsphereError, kind="api"):
     """Any other fault vCenter returned."""
-
-    kind = "api"

@@ -157,10 +157,8 @@ _collection_imports()
 from ansible_collections.vigil.ha.plugins.module_utils.health import source as health_source  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.config import validation  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere import client as vsphere_client  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.connection import ENV, DEFAULTS, REQUIRED  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
-
-ENV = {"hostname": "VMWARE_HOST", "username": "VMWARE_USER", "password": "VMWARE_PASSWORD", "port": "VMWARE_PORT",
-       "validate_certs": "VMWARE_VALIDATE_CERTS", "ca_path": "VMWARE_CA_PATH"}
 
 
 def _tool(name):
@@ -170,15 +168,16 @@ def _tool(name):
 
 
 def connection(args):
-    """vCenter connection options from the arguments, else the VMWARE_* environment."""
+    """vCenter connection options from the arguments, else the VMWARE_* environment
+    (the modules' table, vsphere/connection.py; ``timeout`` is the source's own option)."""
     out = {}
     for key, env in ENV.items():
         value = args.get(key)
         out[key] = os.environ.get(env) if value in (None, "") else value
-    for key in ("hostname", "username", "password"):
+    for key in REQUIRED:
         if not out[key]:
             raise ValueError("vigil.ha.health: %s is required (argument %s or environment %s)" % (key, key, ENV[key]))
-    out["port"] = int(out["port"] or 443)
+    out["port"] = int(out["port"] or DEFAULTS["port"])
     out["ca_path"] = out["ca_path"] or None
     validate = out["validate_certs"]
     out["validate_certs"] = validate is None or validate is True or str(validate).lower() in ("1", "true", "yes", "on")

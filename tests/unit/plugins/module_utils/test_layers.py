@@ -14,6 +14,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODULE_UTILS = os.path.join(HERE, "..", "..", "..", "..", "plugins", "module_utils")
 PREFIX = "ansible_collections.vigil.ha.plugins.module_utils."
 ERRORS = "vsphere.errors"  # typed errors: plain Python, raised and caught in every layer
+# errors.py, outside the layers: the root every error derives from (VigilError); every layer may import it,
+# and it imports nothing of the collection.
+ROOT = "errors"
 
 # layer -> what of module_utils it may import besides itself (a layer, or layer.module)
 ALLOWED = {
@@ -56,7 +59,7 @@ def imports(path):
 
 
 def test_every_file_is_in_a_layer():
-    loose = [rel for rel, dummy in files() if "/" not in rel and rel != "__init__.py"]
+    loose = [rel for rel, dummy in files() if "/" not in rel and rel not in ("__init__.py", ROOT + ".py")]
     assert loose == [], "put these in a layer folder: %s" % loose
     layers = set(rel.split("/")[0] for rel, dummy in files() if "/" in rel)
     assert layers == set(ALLOWED), "a new layer needs its rules here: %s" % (layers ^ set(ALLOWED))
@@ -65,6 +68,8 @@ def test_every_file_is_in_a_layer():
 def violations(rel, path):
     """What the file at ``rel`` (its place under module_utils) imports that its layer may not."""
     layer = rel.split("/")[0]
+    if rel == ROOT + ".py":
+        return [name for name in imports(path) if name.startswith(PREFIX) or name.split(".")[0] in OUTSIDE]
     wrong = []
     for name in imports(path):
         top = name.split(".")[0]
@@ -73,6 +78,8 @@ def violations(rel, path):
         if not name.startswith(PREFIX):
             continue
         target = name[len(PREFIX):]
+        if target == ROOT:
+            continue
         module = ".".join(target.split(".")[:2])
         if target.split(".")[0] == layer or (rel, module) in EXCEPTIONS:
             continue
@@ -93,3 +100,12 @@ def test_a_model_file_importing_pyvmomi_or_the_glue_is_caught(tmp_path):
     assert violations("model/plan.py", str(bad)) == [
         "pyVmomi (only vsphere/ imports pyVmomi)", "glue.vcenter_module", "vsphere.errors"]
     assert violations("glue/x.py", str(bad)) == ["pyVmomi (only vsphere/ imports pyVmomi)"]
+
+
+def test_the_error_root_is_importable_everywhere_and_imports_nothing(tmp_path):
+    user = tmp_path / "plan.py"
+    user.write_text("from %serrors import VigilError\n" % PREFIX)
+    assert violations("model/plan.py", str(user)) == []
+    root = tmp_path / "errors.py"
+    root.write_text("from %smodel.plan import Plan\nimport ansible\n" % PREFIX)
+    assert violations("errors.py", str(root)) == [PREFIX + "model.plan", "ansible"]

@@ -303,3 +303,14 @@ def test_confirm_refuses_anything_but_that_node(confirm, action, message):
     with pytest.raises(ValueError) as err:
         planmod.confirmation(confirm, action, "node1")
     assert message in str(err.value)
+
+
+def test_one_object_holds_the_planners_inputs():
+    from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import PlanInputs
+    h = web()
+    kwargs = dict(owner="node1", generation=4, target="node2",
+                  states={"node1": {"web-vip": "in_service", "web-app": "in_service"},
+                          "node2": {"web-vip": "out_of_service", "web-app": "out_of_service"}})
+    by_words = make_plan(h, "switchover", **copy.deepcopy(kwargs))
+    by_object = make_plan(h, PlanInputs("switchover", **copy.deepcopy(kwargs)))
+    assert by_object.to_dict() == by_words.to_dict()

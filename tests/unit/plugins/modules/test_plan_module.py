@@ -82,3 +82,15 @@ def test_a_ledger_not_written_yet_counts_nothing(capsys, ledger_file):
     rc, out = failover_plan(capsys)
     assert rc == 0 and not ledger_file.exists()
     assert out["budgets_used"]["failovers"] == 0 and out["plan"]["refused"] is False
+
+
+def test_the_modules_options_are_the_planners_inputs():
+    from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import NAMES, PlanInputs
+    assert set(NAMES) <= set(plan.ARGUMENT_SPEC)
+    params = dict((name, spec.get("default")) for name, spec in plan.ARGUMENT_SPEC.items())
+    params.update(action="failover", owner="node1", generation=3, failovers_used=None)
+    inputs = PlanInputs.from_params(params, failovers_used=2, confirmed=True)
+    assert (inputs.action, inputs.owner, inputs.generation, inputs.failovers_used, inputs.confirmed) == (
+        "failover", "node1", 3, 2, True)
+    with pytest.raises(TypeError, match="unknown planner inputs: colour"):
+        PlanInputs("start", colour="red")
