@@ -21,7 +21,9 @@ description:
     the result says RV(stale=true) (a stale or duplicate step, or another run
     that moved the hierarchy first). Two controllers racing from the same
     generation cannot both win; the loser is refused the same way. Repeating
-    a write that already happened changes nothing and is not stale.
+    a write that already happened changes nothing and is not stale; with
+    O(run_id), only when the same run repeats it (another run's identical
+    move is stale, so a move is made, and its starts run, once).
   - Every change is posted to vCenter's event log as a user event on the root
     folder, naming the hierarchy, the owners, the generations and O(reason).
   - See C(docs/state.md) for the protocol, and for the custom attribute
@@ -66,6 +68,13 @@ options:
       - With O(action=set), the generation this step was planned from (V(0) for a
         hierarchy never set). Nothing is written unless vCenter holds it.
     type: int
+  run_id:
+    description:
+      - With O(action=set), an identifier of the run making the move (1 to 64 of
+        letters, digits, C(.), C(_), C(-)), recorded with the state. A repeat
+        of the same move is then unchanged only for the same O(run_id); the
+        playbooks pass one derived from the run's lock token.
+    type: str
   reason:
     description:
       - With O(action=set), why, for the event posted in vCenter (at most 400 characters kept).
@@ -312,6 +321,7 @@ def main():
         owner=dict(type="str"),
         generation=dict(type="int"),
         expected_generation=dict(type="int"),
+        run_id=dict(type="str"),
         reason=dict(type="str"),
         fail_on_stale=dict(type="bool", default=True),
         events=dict(type="int", default=0),
@@ -352,7 +362,7 @@ def main():
         else:
             try:
                 done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],
-                                 reason=p["reason"], check_mode=module.check_mode)
+                                 reason=p["reason"], check_mode=module.check_mode, run=p["run_id"])
             except StaleGenerationError as exc:
                 result.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind,
                               msg=exc.message, failed=p["fail_on_stale"])

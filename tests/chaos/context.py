@@ -242,15 +242,18 @@ class Context(object):
         self.check()
         name = "watcher-%d" % len(self.watchers)
         own = self.lab.cluster
+        # Without ANSIBLE_LOG_PATH, as in the lab's own runs: ansible-rulebook reads the inventory with
+        # ansible-inventory --list, which writes every variable, vCenter's password too, to a log_path (docs/eda.md).
+        user_env = dict((k, v) for k, v in own.env(self.env()).items() if k != "ANSIBLE_LOG_PATH")
         if cluster is None and own.renamed:   # a user's inventory: the watcher gets a copy of it and its group
             rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
                                      inventory=own.watcher_inventory(os.path.join(self.dir, name)),
                                      variables=dict({"vigil_ha_cluster_group": own.group}, **(variables or {})),
-                                     user_environment=own.env(self.env()) if own.collections else None)
+                                     user_environment=user_env if own.collections else None)
         else:
             rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
                                      cluster=cluster or own.inventory, variables=variables,
-                                     user_environment=own.env(self.env()) if own.collections else None)
+                                     user_environment=user_env if own.collections else None)
         self.watchers.append(rulebook)
         self.on_cleanup(lambda: self.stop_watcher(rulebook))
         return rulebook

@@ -51,8 +51,11 @@ MUTATIONS = [
      ["same_event_twice"]),
     ("no compare-and-set of the generation (a write is not refused when vCenter holds another generation)",
      "plugins/module_utils/state/store.py",
-     "        if current[\"generation\"] != expected:\n            raise StaleGenerationError(",
-     "        if False:  # mutation\n            raise StaleGenerationError(",
+     # Every comparison: before the claim, and the read again after it (the claim must be the pending one).
+     ["        if current[\"generation\"] != expected:\n            raise StaleGenerationError(",
+      "            if now[\"generation\"] != expected_generation or (now[\"pending\"] or {}).get(\"key\") != claim_key:"],
+     ["        if False:  # mutation\n            raise StaleGenerationError(",
+      "            if False:  # mutation"],
      ["two_controllers_one_failure"]),
 ]
 
@@ -72,14 +75,18 @@ def copy_collection(dest):
     os.symlink("../../../..", os.path.join(dest, ".build", "collections", "ansible_collections", "vigil", "ha"))
 
 
-def mutate(dest, path, text, replacement):
+def mutate(dest, path, texts, replacements):
+    """Replace each text (one, or a list) by its replacement in the copy's file."""
     full = os.path.join(dest, path)
     with open(full, encoding="utf-8") as f:
         content = f.read()
-    if text not in content:
-        raise SystemExit("mutation does not apply any more: %r not in %s (update mutation.py)" % (text, path))
+    pairs = zip(texts, replacements) if isinstance(texts, list) else [(texts, replacements)]
+    for text, replacement in pairs:
+        if text not in content:
+            raise SystemExit("mutation does not apply any more: %r not in %s (update mutation.py)" % (text, path))
+        content = content.replace(text, replacement, 1)
     with open(full, "w", encoding="utf-8") as f:
-        f.write(content.replace(text, replacement, 1))
+        f.write(content)
 
 
 def main(argv=None):

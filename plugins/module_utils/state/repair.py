@@ -120,7 +120,7 @@ def decide(hierarchy, first, second, min_age, states=None, node_health=None, con
                             "why": "no value for at least %ss: the run that made it is gone" % min_age})
     if state["source"] == "transition":
         out["todo"].append({"op": "roll_forward", "field": state_field(hierarchy), "owner": state["owner"],
-                            "generation": gen, "value": format_value(state["owner"], gen, state["since"]),
+                            "generation": gen, "value": format_value(state["owner"], gen, state["since"], state.get("run")),
                             "why": "a claim holds generation %d, the attribute %s" % (
                                 gen, (second["attribute"] or {}).get("value") or "nothing")})
     for claim in second["claims"]:

@@ -9,9 +9,10 @@ locate, and are visible to administrators (vSphere Client, ``govc fields.ls``,
 PowerCLI ``Get-Annotation``):
 
 ``vigil.ha.hierarchy.<name>``
-    ``owner=node2;generation=5;since=2026-01-02T03:04:05Z``, the whole state
-    in one value so that owner and generation can never be seen half
-    written, and read with one call.
+    ``owner=node2;generation=5;since=2026-01-02T03:04:05Z;run=RUN``, the
+    whole state in one value so that owner and generation can never be seen
+    half written, and read with one call. ``run`` (optional) names the run
+    that made the move: a move is made by one run only (below).
 ``vigil.ha.transition.<name>.from.<N>``
     exists only while generation N is being replaced: the claim that makes a
     write a compare-and-set across controllers (below).
@@ -32,6 +33,13 @@ a second custom attribute definition of the same name atomically; so:
 5. write ``vigil.ha.hierarchy.<name>``;
 6. remove the claims of older generations, then post an event on the root
    folder naming hierarchy, owners, generations and reason.
+
+Repeating a write that already happened changes nothing, so a run that
+retries its own write is not refused. With a ``run`` identifier the repeat
+must be the same run's: another controller that planned the very same move
+from the same generation (a duplicate event on a second watcher, a run
+frozen past its lock) is refused as stale, so it never runs the move's
+starts a second time.
 
 A claim without a value means a write is under way or died between steps 2
 and 4; every write is refused until it is gone (a write never guesses it
@@ -107,8 +115,17 @@ def _check_int(value, field, minimum):
     return value
 
 
-def format_value(owner, generation, since):
-    return "owner=%s;generation=%d;since=%s" % (owner or "", generation, since)
+RUN_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def format_value(owner, generation, since, run=None):
+    return "owner=%s;generation=%d;since=%s%s" % (owner or "", generation, since, ";run=%s" % run if run else "")
+
+
+def check_run(run):
+    if run is not None and not RUN_RE.match(str(run)):
+        raise StateInputError("run_id: 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', not %r" % (run,), field="run_id")
+    return run
 
 
 def parse_value(text, where):
@@ -123,7 +140,8 @@ def parse_value(text, where):
         raise StateCorruptError(
             "custom attribute %s holds %r, not owner=NODE;generation=N;since=TIME: fix or remove it in vCenter"
             % (where, text), field=where)
-    return {"owner": items.get("owner") or None, "generation": int(generation), "since": items.get("since") or None}
+    return {"owner": items.get("owner") or None, "generation": int(generation), "since": items.get("since") or None,
+            "run": items.get("run") or None}
 
 
 def state_field(hierarchy):
@@ -150,7 +168,7 @@ def effective(snapshot, hierarchy):
     fields, values = snapshot["fields"], snapshot["values"]
     name = state_field(hierarchy)
     value = values.get(fields.get(name))
-    state = parse_value(value, name) if value else {"owner": None, "generation": 0, "since": None}
+    state = parse_value(value, name) if value else {"owner": None, "generation": 0, "since": None, "run": None}
     state.update(hierarchy=hierarchy, field=name, source="attribute" if value else "none", pending=None)
     for dummy in range(MAX_CHAIN):
         claim = claim_field(hierarchy, state["generation"])
@@ -215,15 +233,17 @@ class StateStore(object):
             self.ann.post_event(message)
         return {"changed": True, "event": message, "msg": message[len(EVENT_PREFIX):]}
 
-    def set(self, hierarchy, owner, generation, expected_generation, reason=None, check_mode=False):
+    def set(self, hierarchy, owner, generation, expected_generation, reason=None, check_mode=False, run=None):
         """Compare-and-set; returns ``{"changed", "before", "after", "event", "warnings"}``.
 
         Raises ``StaleGenerationError`` (nothing written) when vCenter's
         generation is not ``expected_generation``; a repeat of the write that
-        already happened is not stale but unchanged.
+        already happened is not stale but unchanged, unless ``run`` names a
+        run and another run made it.
         """
         check_hierarchy(hierarchy)
         owner = check_owner(owner)
+        check_run(run)
         _check_int(expected_generation, "expected_generation", 0)
         _check_int(generation, "generation", 1)
         if generation <= expected_generation:
@@ -232,6 +252,12 @@ class StateStore(object):
         current = effective(self.ann.read(), hierarchy)
         wanted = {"hierarchy": hierarchy, "owner": owner, "generation": generation}
         if current["generation"] == generation and current["owner"] == owner and not current["pending"]:
+            if run is not None and current.get("run") != run:
+                raise StaleGenerationError(
+                    "hierarchy %s: another run (%s) already moved it to %s at generation %d; this run's move from "
+                    "generation %d is stale; nothing written" % (hierarchy, current.get("run") or "unnamed",
+                                                                owner or "none", generation, expected_generation),
+                    current=public(current), stale=True, field="expected_generation")
             return {"changed": False, "before": public(current), "after": public(current), "event": None,
                     "warnings": [], "msg": "hierarchy %s is already owned by %s at generation %d"
                     % (hierarchy, owner or "none", generation)}
@@ -241,7 +267,7 @@ class StateStore(object):
         if check_mode:
             return {"changed": True, "before": public(current), "after": after, "event": message, "warnings": [],
                     "msg": "would set hierarchy %s: %s" % (hierarchy, message[len(EVENT_PREFIX) + len(hierarchy) + 2:])}
-        value = format_value(owner, generation, after["since"])
+        value = format_value(owner, generation, after["since"], run)
         claim = claim_field(hierarchy, expected_generation)
         claim_key = self.ann.add_field(claim)
         if claim_key is None:

@@ -8,6 +8,8 @@ import os
 import signal
 import threading
 
+from lab import nodes
+from lab.wait import ssh_open
 from target import PRIMARY, STANDBY
 from scenario import scenario
 from scenarios.common import generation, moved, refused, serves, steps_ran, unchanged
@@ -53,32 +55,36 @@ def stale_event_after_failover(ctx):
     ctx.expect(list(ctx.lab.serving()) == [STANDBY], "serving: %s" % ctx.lab.serving())
 
 
-@scenario("two_controllers_one_failure", budget=180, fast=True,
+@scenario("two_controllers_one_failure", budget=240, fast=True,
           fault="node1 crashes; two controllers (each its own lock and ledger) take the same failover event; "
-                "the first is frozen (SIGSTOP) right after its generation check, the second fails web over, "
-                "then the first resumes",
-          expect="the second moves web to node2 (generation+1); the first is refused at the compare-and-set "
-                 "(stale), starts nothing and records no second move")
+                "the first is frozen (SIGSTOP) after its fence, just before it records the move in vCenter; the "
+                "second fails web over to node2, node1 comes back, the second switches web back to node1; then "
+                "the first resumes",
+          expect="the second's moves hold (generation+2, node1 serves); the first is refused at the "
+                 "compare-and-set (stale), writes nothing, starts nothing")
 def two_controllers_one_failure(ctx):
     """Two controllers share no lock: only vCenter's compare-and-set of the
-    generation stands between them. A controller frozen between its last
-    check and its write cannot commit over a move made meanwhile."""
+    generation stands between them. A controller frozen between its fence
+    and its write cannot commit a move over the moves made meanwhile."""
     gen, dummy = generation(ctx)
     ctx.fault("vms/%s/crash" % PRIMARY)
     args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
     frozen = threading.Event()
 
     def freeze(run, line, proc):
-        # Past its lock and its generation check, before any step or write.
-        if not frozen.is_set() and "TASK [Record the decision to act]" in line:
+        # Its steps before the commit are done: the write is next.
+        if not frozen.is_set() and "TASK [Record the move in vCenter" in line:
             os.killpg(proc.pid, signal.SIGSTOP)
             frozen.set()
     first, wait_first = ctx.start_playbook("failover", *args, on_line=freeze, controller="a")
     ctx.on_cleanup(lambda: os.killpg(first.pgid, signal.SIGCONT) if first.pgid else None)
-    ctx.until(frozen.is_set, 90, "the first controller reaches its decision to act")
-    second = ctx.playbook("failover", *args, controller="b")
-    moved(ctx, second, STANDBY, gen + 1)
+    ctx.until(frozen.is_set, 120, "the first controller reaches its write")
+    moved(ctx, ctx.playbook("failover", *args, controller="b"), STANDBY, gen + 1)
     serves(ctx, STANDBY)
+    ctx.fault("vms/%s/poweron" % PRIMARY)
+    ctx.until(lambda: ssh_open(nodes.node_named(PRIMARY).address), 60, "node1 boots")
+    moved(ctx, ctx.playbook("switchover", "-e", "target=" + PRIMARY, controller="b"), PRIMARY, gen + 2)
+    serves(ctx, PRIMARY)
     os.killpg(first.pgid, signal.SIGCONT)
     first = wait_first()
     ctx.expect(first.rc != 0 and "stale" in first.text,
@@ -87,5 +93,5 @@ def two_controllers_one_failure(ctx):
                "the frozen controller started something: %s" % steps_ran(first))
     ctx.expect("done" not in [line["decision"] for line in ctx.ledger_lines(first.ledger)],
                "the frozen controller recorded its failover as done")
-    serves(ctx, STANDBY)
-    unchanged(ctx, gen + 1, STANDBY)
+    serves(ctx, PRIMARY)
+    unchanged(ctx, gen + 2, PRIMARY)

@@ -60,6 +60,25 @@ def test_repeating_a_done_write_is_unchanged_not_stale():
     assert len(ann.writes()) == before
 
 
+def test_a_move_named_by_its_run_is_made_by_that_run_only():
+    st, ann = store()
+    st.set("app1", "node1", 1, 0)
+    st.set("app1", "node2", 2, 1, run="a1b2")
+    assert ann.vc.values[ann.vc.fields["vigil.ha.hierarchy.app1"]] == \
+        "owner=node2;generation=2;since=2026-01-02T03:04:05Z;run=a1b2"
+    assert st.read("app1")["run"] == "a1b2"
+    before = len(ann.writes())
+    assert st.set("app1", "node2", 2, 1, run="a1b2")["changed"] is False   # the same run retries: unchanged
+    with pytest.raises(ss.StaleGenerationError) as err:   # another controller planned the same move: stale
+        st.set("app1", "node2", 2, 1, run="c3d4")
+    assert "another run (a1b2) already moved it to node2 at generation 2" in err.value.message
+    with pytest.raises(ss.StateInputError) as bad:
+        st.set("app1", "node3", 3, 2, run="no;way")
+    assert bad.value.message.startswith("run_id: ")
+    assert len(ann.writes()) == before
+    assert st.read("app1")["owner"] == "node2"
+
+
 def test_check_mode_writes_nothing_and_still_refuses_stale():
     st, ann = store()
     planned = st.set("app1", "node1", 1, 0, check_mode=True)
@@ -239,7 +258,8 @@ def test_hierarchies_do_not_see_each_others_claims():
 def test_parse_and_format_round_trip():
     text = ss.format_value("node2", 5, "2026-01-02T03:04:05Z")
     assert text == "owner=node2;generation=5;since=2026-01-02T03:04:05Z"
-    assert ss.parse_value(text, "f") == {"owner": "node2", "generation": 5, "since": "2026-01-02T03:04:05Z"}
+    assert ss.parse_value(text, "f") == {"owner": "node2", "generation": 5, "since": "2026-01-02T03:04:05Z", "run": None}
+    assert ss.parse_value(ss.format_value("node2", 5, "T", "r1"), "f")["run"] == "r1"
     assert ss.parse_value("generation=3;owner=", "f")["owner"] is None
 
 
