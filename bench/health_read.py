@@ -188,8 +188,8 @@ def loadavg():
 # -- lab -------------------------------------------------------------------
 
 def lab_start(name, total, hosts):
-    cmd = [sys.executable] + LABCTL + ["start", "--name", name, "--hosts", str(hosts),
-           "--vms", ",".join(NAMED_VMS), "--fillers", str(total - len(NAMED_VMS)), "--timeout", "900"]
+    cmd = [sys.executable] + LABCTL + ["start", "--name", name, "--hosts", str(hosts), "--vms", ",".join(NAMED_VMS),
+                                       "--fillers", str(total - len(NAMED_VMS)), "--timeout", "900"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t0

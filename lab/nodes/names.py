@@ -46,4 +46,3 @@ POWER_STATES = ("poweredOn", "poweredOff", "suspended", "crashed")
 
 class NodeError(Exception):
     pass
-

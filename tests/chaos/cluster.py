@@ -55,8 +55,8 @@ class Cluster(object):
     def _swap(text, table):
         if not table or not text:
             return text
-        pattern = re.compile(r"(?<![\w.-])(%s)(?![\w-])" % "|".join(re.escape(k) for k in sorted(table, key=len,
-                                                                                               reverse=True)))
+        names = sorted(table, key=len, reverse=True)   # the longest first: "node10" before "node1"
+        pattern = re.compile(r"(?<![\w.-])(%s)(?![\w-])" % "|".join(re.escape(k) for k in names))
         return pattern.sub(lambda m: table[m.group(1)], text)
 
     def to_cluster(self, text):

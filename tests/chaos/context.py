@@ -59,15 +59,15 @@ class Run(object):
 class ChaosRulebook(Rulebook):
     """The watcher as the scenarios read it: its log and ledger in the lab's names."""
 
-    def __init__(self, cluster, *args, **kwargs):
-        self.cluster = cluster
+    def __init__(self, names, *args, **kwargs):
+        self.names = names   # the suite's Cluster: its to_lab()
         super(ChaosRulebook, self).__init__(*args, **kwargs)
 
     def output(self):
-        return self.cluster.to_lab(super(ChaosRulebook, self).output())
+        return self.names.to_lab(super(ChaosRulebook, self).output())
 
     def ledger(self, action=None, decision=None):
-        return [json.loads(self.cluster.to_lab(json.dumps(r))) for r in super(ChaosRulebook, self).ledger(action, decision)]
+        return [json.loads(self.names.to_lab(json.dumps(r))) for r in super(ChaosRulebook, self).ledger(action, decision)]
 
 
 class Context(object):

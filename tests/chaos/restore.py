@@ -55,8 +55,8 @@ def power_all_on(lab):
 def owner_now(lab, hierarchy=HIERARCHY):
     with client(lab, timeout=10) as c:
         cluster = lab.cluster
-        owner = StateStore(RootAnnotations(c)).read(cluster.hierarchy if hierarchy == cluster.lab_hierarchy
-                                                     else hierarchy)["owner"]
+        name = cluster.hierarchy if hierarchy == cluster.lab_hierarchy else hierarchy
+        owner = StateStore(RootAnnotations(c)).read(name)["owner"]
         return cluster.to_lab(owner) if owner else owner
 
 

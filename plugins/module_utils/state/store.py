@@ -255,8 +255,8 @@ class StateStore(object):
             if run is not None and current.get("run") != run:
                 raise StaleGenerationError(
                     "hierarchy %s: another run (%s) already moved it to %s at generation %d; this run's move from "
-                    "generation %d is stale; nothing written" % (hierarchy, current.get("run") or "unnamed",
-                                                                owner or "none", generation, expected_generation),
+                    "generation %d is stale; nothing written"
+                    % (hierarchy, current.get("run") or "unnamed", owner or "none", generation, expected_generation),
                     current=public(current), stale=True, field="expected_generation")
             return {"changed": False, "before": public(current), "after": public(current), "event": None,
                     "warnings": [], "msg": "hierarchy %s is already owned by %s at generation %d"
