@@ -1,7 +1,7 @@
 """Benchmark: vigil.ha.vm_health_info against community.vmware.vmware_vm_info.
 
 For each inventory size (total VMs = 3 named VMs + fillers) the bench starts
-a lab (tests/lab/labctl.py, one lab per size named bench-<size>), then runs
+a lab (python3 -m lab, one lab per size named bench-<size>), then runs
 three small playbooks from bench/playbooks/ with ``ansible-playbook``:
 
   noop.yml              the same play without a vSphere call (baseline)
@@ -194,7 +194,7 @@ def lab_start(name, total, hosts):
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise BenchError("labctl start %s failed:\n%s%s" % (name, proc.stdout, proc.stderr))
+        raise BenchError("python3 -m lab start %s failed:\n%s%s" % (name, proc.stdout, proc.stderr))
     log(proc.stdout.strip() + " (%.1fs)" % elapsed)
     path = subprocess.run([sys.executable] + LABCTL + ["vars", "--name", name], cwd=REPO,
                           capture_output=True, text=True, check=True).stdout.strip()

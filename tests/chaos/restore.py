@@ -129,7 +129,7 @@ def host_ctx(lab, name):
 def restore_host(lab, log=print):
     """After restore(): BMCs and hosts back, erp in service on HOST_OWNER."""
     if not lab.host_inventory:
-        raise RuntimeError("the lab has no BMCs (lab_bmcs): python3 tests/lab/labctl.py stop, then start")
+        raise RuntimeError("the lab has no BMCs (lab_bmcs): python3 -m lab stop, then start")
     hosts_back(lab)
     if owner_now(lab, HOST_HIERARCHY) == HOST_OWNER and erp_on_owner(lab):
         return
