@@ -57,6 +57,11 @@ MUTATIONS = [
      ["        if False:  # mutation\n            raise StaleGenerationError(",
       "            if False:  # mutation"],
      ["two_controllers_one_failure"]),
+    ("steps do not check their generation (a frozen run's fence goes ahead after another run's move)",
+     "plugins/module_utils/state/store.py",
+     "        if current[\"generation\"] != generation or current[\"pending\"]:",
+     "        if False:  # mutation",
+     ["frozen_controller_after_a_move"]),
 ]
 
 
