@@ -47,3 +47,19 @@ options:
     type: dict
     required: true
 """
+
+    # A plan's step run through vCenter (vm_resource, fence): the generation it belongs to.
+    GENERATION = r"""
+options:
+  hierarchy:
+    description:
+      - With O(expected_generation), the hierarchy whose plan this step belongs to.
+    type: str
+  expected_generation:
+    description:
+      - The generation vCenter must hold for this step to act (the plan's generation before
+        its commit point, its new generation after). When vCenter holds another (a run frozen
+        while another run moved the hierarchy), the module fails with C(error=stale) and does
+        nothing. The playbooks pass it for every step they run through vCenter.
+    type: int
+"""

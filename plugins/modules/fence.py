@@ -52,6 +52,7 @@ options:
         vCenter reports the host powered off; the task fails with RV(fenced=false).
     type: str
 extends_documentation_fragment:
+  - vigil.ha.hierarchy.generation
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
@@ -135,7 +136,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
 from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
+    require_step_generation, run, step_generation_spec, vcenter_argument_spec)
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 
@@ -147,6 +149,7 @@ def main():
         name=dict(type="str"),
         fence_timeout=dict(type="int", default=60),
         host_unanswered=dict(type="str"),
+        **step_generation_spec()
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_one_of=[("uuid", "moref")], mutually_exclusive=[("uuid", "moref")])
@@ -160,6 +163,7 @@ def main():
                                 field="timeout"), base)
 
     def fence(client):
+        require_step_generation(module, client)
         result = Fencer(VmOperations(client)).fence(
             uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
             check_mode=module.check_mode, host_unanswered=p["host_unanswered"])

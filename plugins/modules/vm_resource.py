@@ -48,6 +48,7 @@ options:
     description: Start on this ESXi host (a switchover); it must be healthy.
     type: str
 extends_documentation_fragment:
+  - vigil.ha.hierarchy.generation
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
@@ -99,7 +100,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.glue.kit_module import kit_result, refuse_bad_resource
 from ansible_collections.vigil.ha.plugins.module_utils.kits.vm import VmKit
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
+    require_step_generation, run, step_generation_spec, vcenter_argument_spec)
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 
@@ -111,12 +113,15 @@ def main():
         action=dict(type="str", required=True, choices=["start", "stop", "check", "recover"]),
         hosts=dict(type="list", elements="str", default=[]),
         target=dict(type="str"),
+        **step_generation_spec()
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     refuse_bad_resource(module, dict(name=p["name"], kind="vm", params=p["params"]))
 
     def act(client):
+        require_step_generation(module, client)
+
         def action():
             kit = VmKit(p["name"], p["params"], VmOperations(client), hosts=p["hosts"], target=p["target"],
                         check_mode=module.check_mode)

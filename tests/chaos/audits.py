@@ -159,6 +159,8 @@ class Generation(Audit):
                 problems.append("%s act at %s: steps carry %s, not the plan's generation %s"
                                 % (line["action"], line["time"], [s.get("generation") for s in stale], gen))
             before = (line.get("inputs") or {}).get("generation")
+            if stopped_stale(lines_of(ctx, line), line):
+                continue   # recorded late by a run that then found itself stale and did nothing more
             at = parse_time(line["time"])
             newer = [g for t, g, dummy in self.series if t <= at and before is not None and g > int(before)]
             if newer:
@@ -168,6 +170,20 @@ class Generation(Audit):
             self.client.close()
             self.client = None
         return problems
+
+
+def lines_of(ctx, line):
+    """The ledger that holds this line."""
+    return next((lines for lines in ctx.ledgers().values() if line in lines), [])
+
+
+def stopped_stale(lines, act):
+    """Whether the run of this act recorded, after it, that it was stale (a step refused it)."""
+    after = lines[lines.index(act) + 1:] if act in lines else []
+    for line in after:
+        if line.get("action") == act.get("action") and line.get("generation") == act.get("generation"):
+            return line.get("decision") == "refused: stale"
+    return False
 
 
 def parse_time(text):

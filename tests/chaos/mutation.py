@@ -24,8 +24,8 @@ from target import LAB
 MUTATIONS = [
     ("start before the fence is confirmed (the fence task ignores errors)",
      "playbooks/tasks/step_fence.yml",
-     "    name: \"{{ vigil_ha_step.node }}\"\n  # fence_timeout",
-     "    name: \"{{ vigil_ha_step.node }}\"\n  ignore_errors: true\n  # fence_timeout",
+     "    expected_generation: \"{{ vigil_ha_step_generation | default(omit) }}\"\n  # fence_timeout",
+     "    expected_generation: \"{{ vigil_ha_step_generation | default(omit) }}\"\n  ignore_errors: true\n  # fence_timeout",
      ["host_not_responding", "esxi_host_isolated"]),
     ("start before a fence agent confirmed (the fencing levels' task ignores errors)",
      "playbooks/tasks/step_fence.yml",
@@ -57,6 +57,11 @@ MUTATIONS = [
      ["        if False:  # mutation\n            raise StaleGenerationError(",
       "            if False:  # mutation"],
      ["two_controllers_one_failure"]),
+    ("steps do not check their generation (a frozen run's fence goes ahead after another run's move)",
+     "plugins/module_utils/state/store.py",
+     "        if current[\"generation\"] != generation or current[\"pending\"]:",
+     "        if False:  # mutation",
+     ["frozen_controller_after_a_move"]),
 ]
 
 

@@ -16,6 +16,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.vsphere import connection
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
 
 def vcenter_argument_spec():
@@ -35,6 +37,20 @@ def vcenter_argument_spec():
             option["fallback"] = (env_fallback, [env])
         spec[name] = option
     return spec
+
+
+def step_generation_spec():
+    """The options of a step that names its generation (doc fragment vigil.ha.hierarchy.generation)."""
+    return dict(hierarchy=dict(type="str"), expected_generation=dict(type="int"))
+
+
+def require_step_generation(module, client):
+    """Refuse a step whose generation vCenter no longer holds (state/store.py StateStore.require)."""
+    p = module.params
+    if p.get("expected_generation") is not None:
+        if not p.get("hierarchy"):
+            raise InputError("hierarchy: required with expected_generation", field="hierarchy")
+        StateStore(RootAnnotations(client)).require(p["hierarchy"], p["expected_generation"])
 
 
 def client_from_module(module):

@@ -221,6 +221,22 @@ class StateStore(object):
         check_hierarchy(hierarchy)
         return effective(self.ann.read(), hierarchy)
 
+    def require(self, hierarchy, generation):
+        """A step's check before it acts: vCenter must hold ``generation`` (the plan's
+        generation before its commit point, its new one after). Raises
+        ``StaleGenerationError`` otherwise: a run frozen past another run's move
+        must not stop, fence or start anything (a fencing token)."""
+        _check_int(generation, "expected_generation", 0)
+        current = self.read(hierarchy)
+        if current["generation"] != generation or current["pending"]:
+            raise StaleGenerationError(
+                "hierarchy %s: this step belongs to generation %d, but vCenter holds generation %d%s (owner %s): "
+                "another run moved it; nothing done" % (hierarchy, generation, current["generation"],
+                                                         " and a transition from it" if current["pending"] else "",
+                                                         current["owner"] or "none"),
+                current=public(current), stale=True, field="expected_generation")
+        return current
+
     def events(self, hierarchy, limit=20):
         check_hierarchy(hierarchy)
         return self.ann.query_events("%s%s:" % (EVENT_PREFIX, hierarchy), limit)

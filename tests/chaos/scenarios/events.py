@@ -95,3 +95,35 @@ def two_controllers_one_failure(ctx):
                "the frozen controller recorded its failover as done")
     serves(ctx, PRIMARY)
     unchanged(ctx, gen + 2, PRIMARY)
+
+
+@scenario("frozen_controller_after_a_move", budget=240,
+          fault="node1 crashes; a first controller is frozen (SIGSTOP) right after its generation check; a second "
+                "fails web over to node2; then the first resumes",
+          expect="the first's fence step finds generation+1 in vCenter and is refused (stale): it fences, stops and "
+                 "starts nothing, records refused: stale, asks for no operator; node2 keeps serving")
+def frozen_controller_after_a_move(ctx):
+    """A step belongs to its plan's generation: a run frozen past another
+    run's move finds vCenter at a newer generation at its first step and
+    stops there, before it fences, stops or starts anything."""
+    gen, dummy = generation(ctx)
+    ctx.fault("vms/%s/crash" % PRIMARY)
+    args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
+    frozen = threading.Event()
+
+    def freeze(run, line, proc):
+        if not frozen.is_set() and "TASK [Record the decision to act]" in line:
+            os.killpg(proc.pid, signal.SIGSTOP)
+            frozen.set()
+    first, wait_first = ctx.start_playbook("failover", *args, on_line=freeze, controller="a")
+    ctx.on_cleanup(lambda: os.killpg(first.pgid, signal.SIGCONT) if first.pgid else None)
+    ctx.until(frozen.is_set, 120, "the first controller reaches its decision to act")
+    moved(ctx, ctx.playbook("failover", *args, controller="b"), STANDBY, gen + 1)
+    serves(ctx, STANDBY)
+    os.killpg(first.pgid, signal.SIGCONT)
+    first = wait_first()
+    refused(ctx, first, "stale")
+    ctx.expect(not steps_ran(first), "the frozen controller ran steps: %s" % steps_ran(first))
+    ctx.expect("OPERATOR NEEDED" not in first.text, "a stale run asked for an operator")
+    serves(ctx, STANDBY)
+    unchanged(ctx, gen + 1, STANDBY)

@@ -277,3 +277,14 @@ def test_long_reasons_are_cut_and_flattened():
     message = ss.event_message("a", {"owner": None, "generation": 0}, {"owner": "n", "generation": 1},
                                "line1\nline2 " + "x" * 1000)
     assert "\n" not in message and message.endswith("...") and len(message) < 520
+
+
+def test_a_step_acts_only_while_vcenter_holds_its_generation():
+    st, ann = store()
+    st.set("app1", "node1", 1, 0)
+    assert st.require("app1", 1)["owner"] == "node1"
+    st.set("app1", "node2", 2, 1)
+    with pytest.raises(ss.StaleGenerationError) as err:   # a step of the plan from generation 1, run late
+        st.require("app1", 1)
+    assert "belongs to generation 1, but vCenter holds generation 2 (owner node2)" in err.value.message
+    assert [c[0] for c in ann.vc.calls[-1:]] == ["read"]   # it only reads
