@@ -229,11 +229,11 @@ class StateStore(object):
         _check_int(generation, "expected_generation", 0)
         current = self.read(hierarchy)
         if current["generation"] != generation or current["pending"]:
+            pending = " and a transition from it" if current["pending"] else ""
             raise StaleGenerationError(
                 "hierarchy %s: this step belongs to generation %d, but vCenter holds generation %d%s (owner %s): "
-                "another run moved it; nothing done" % (hierarchy, generation, current["generation"],
-                                                         " and a transition from it" if current["pending"] else "",
-                                                         current["owner"] or "none"),
+                "another run moved it; nothing done"
+                % (hierarchy, generation, current["generation"], pending, current["owner"] or "none"),
                 current=public(current), stale=True, field="expected_generation")
         return current
 
