@@ -126,12 +126,12 @@ class Generation(Audit):
             return "generation of %s went down from %s to %s" % (self.hierarchy, last, generation)
         return None
 
-    def committed_twice(self, ctx):
+    def committed_twice(self, ledgers):
         """Each move (a new owner and generation) is committed by one run, whatever
         the controllers: a second run that records a move of the same generation
         as done wrote past the compare-and-set."""
         done = collections.Counter()
-        for lines in ctx.ledgers().values():
+        for lines in ledgers.values():
             moving = set()
             for line in lines:
                 if line.get("hierarchy", HIERARCHY) != self.hierarchy:
@@ -148,8 +148,9 @@ class Generation(Audit):
         return self.series[-1][1:] if self.series else (None, None)
 
     def finish(self, ctx):
-        problems = [p for p in [self.sample()] if p] + self.committed_twice(ctx)
-        for line in [line for lines in ctx.ledgers().values() for line in lines]:
+        ledgers = ctx.ledgers()   # read once: every controller's ledger
+        problems = [p for p in [self.sample()] if p] + self.committed_twice(ledgers)
+        for lines, i, line in [(lines, i, line) for lines in ledgers.values() for i, line in enumerate(lines)]:
             if line.get("decision") != "act" or line.get("hierarchy", HIERARCHY) != self.hierarchy:
                 continue
             gen = line.get("generation")
@@ -159,7 +160,7 @@ class Generation(Audit):
                 problems.append("%s act at %s: steps carry %s, not the plan's generation %s"
                                 % (line["action"], line["time"], [s.get("generation") for s in stale], gen))
             before = (line.get("inputs") or {}).get("generation")
-            if stopped_stale(lines_of(ctx, line), line):
+            if stopped_stale(line, lines[i + 1:]):
                 continue   # recorded late by a run that then found itself stale and did nothing more
             at = parse_time(line["time"])
             newer = [g for t, g, dummy in self.series if t <= at and before is not None and g > int(before)]
@@ -172,14 +173,8 @@ class Generation(Audit):
         return problems
 
 
-def lines_of(ctx, line):
-    """The ledger that holds this line."""
-    return next((lines for lines in ctx.ledgers().values() if line in lines), [])
-
-
-def stopped_stale(lines, act):
-    """Whether the run of this act recorded, after it, that it was stale (a step refused it)."""
-    after = lines[lines.index(act) + 1:] if act in lines else []
+def stopped_stale(act, after):
+    """Whether the run of this act recorded, in the lines of its ledger after it, that it was stale."""
     for line in after:
         if line.get("action") == act.get("action") and line.get("generation") == act.get("generation"):
             return line.get("decision") == "refused: stale"

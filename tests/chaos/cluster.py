@@ -44,28 +44,27 @@ class Cluster(object):
         pairs = dict(self.nodes)
         if hierarchy != lab_hierarchy:
             pairs[lab_hierarchy] = hierarchy
-        self._out = dict(pairs)
-        self._back = dict((v, k) for k, v in pairs.items())
-
-    @property
-    def renamed(self):
-        return bool(self._out)
+        # Compiled once: to_lab runs on every line of every run's output and ledger.
+        self._out = self._swapper(pairs)
+        self._back = self._swapper(dict((v, k) for k, v in pairs.items()))
+        self.renamed = bool(pairs)
 
     @staticmethod
-    def _swap(text, table):
-        if not table or not text:
-            return text
+    def _swapper(table):
+        """A function replacing each whole name of `table` in a text by its value."""
+        if not table:
+            return lambda text: text
         names = sorted(table, key=len, reverse=True)   # the longest first: "node10" before "node1"
         pattern = re.compile(r"(?<![\w.-])(%s)(?![\w-])" % "|".join(re.escape(k) for k in names))
-        return pattern.sub(lambda m: table[m.group(1)], text)
+        return lambda text: pattern.sub(lambda m: table[m.group(1)], text) if text else text
 
     def to_cluster(self, text):
         """The lab's names in `text` as the cluster calls them."""
-        return self._swap(text, self._out)
+        return self._out(text)
 
     def to_lab(self, text):
         """The cluster's names in `text` as the lab (and the scenarios) call them."""
-        return self._swap(text, self._back)
+        return self._back(text)
 
     def extra_args(self, extra):
         """A playbook's arguments with the cluster's names in its extra variables, and its group."""

@@ -183,12 +183,12 @@ class Context(object):
         it); returns (Run, wait) where wait() finishes it. on_line(run, line,
         proc) sees every output line as it comes (to time a fault on a step).
         controller: run it as another controller would (its own lock and ledger)."""
-        args = ["-v", "-i", inventory or self.lab.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
-                "-e", "hierarchy=" + hierarchy] + list(extra)
         cluster = self.lab.cluster
-        if inventory is None and hierarchy == HIERARCHY:   # the suite's cluster: its names, its group
-            args = ["-v", "-i", cluster.inventory, "-e", "@" + (vcenter_vars or self.lab.vars_file),
-                    "-e", "hierarchy=" + cluster.hierarchy] + cluster.extra_args(extra)
+        ours = inventory is None and hierarchy == HIERARCHY   # the suite's cluster: its names, its group
+        args = ["-v", "-i", cluster.inventory if ours else inventory or self.lab.inventory,
+                "-e", "@" + (vcenter_vars or self.lab.vars_file),
+                "-e", "hierarchy=" + (cluster.hierarchy if ours else hierarchy)] + (
+                    cluster.extra_args(extra) if ours else list(extra))
         run = Run(name, args, hierarchy)
         run.ledger = os.path.join(self.controller_dir(controller), "ledger.jsonl")
         self.check()

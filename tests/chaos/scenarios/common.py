@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import threading
 
 from lab import nodes
 from target import PRIMARY
@@ -61,6 +62,27 @@ def refused(ctx, run, code):
 def unchanged(ctx, gen, owner=PRIMARY):
     now = generation(ctx)
     ctx.expect(now == (gen, owner), "vCenter holds %s, expected %s unchanged" % (now, (gen, owner)))
+
+
+def frozen_run(ctx, name, args, task, what):
+    """Start `ansible-playbook vigil.ha.NAME` as another controller (its own lock
+    and ledger) and freeze it (SIGSTOP, its whole session) when its output
+    reaches `task`'s banner; returns resume(), which lets it go on and
+    gives its finished Run."""
+    frozen = threading.Event()
+
+    def freeze(run, line, proc):
+        if not frozen.is_set() and task in line:
+            os.killpg(proc.pid, signal.SIGSTOP)
+            frozen.set()
+    run, wait = ctx.start_playbook(name, *args, on_line=freeze, controller="a")
+    ctx.on_cleanup(lambda: os.killpg(run.pgid, signal.SIGCONT))   # never leave it frozen
+    ctx.until(frozen.is_set, 120, "the first controller reaches %s" % what)
+
+    def resume():
+        os.killpg(run.pgid, signal.SIGCONT)
+        return wait()
+    return resume
 
 
 def steps_ran(run):

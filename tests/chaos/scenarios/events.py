@@ -4,15 +4,11 @@
 generation it saw (expected_generation), as the rulebook passes it."""
 from __future__ import annotations
 
-import os
-import signal
-import threading
-
 from lab import nodes
 from lab.wait import ssh_open
 from target import PRIMARY, STANDBY
 from scenario import scenario
-from scenarios.common import generation, moved, refused, serves, steps_ran, unchanged
+from scenarios.common import frozen_run, generation, moved, refused, serves, steps_ran, unchanged
 
 
 @scenario("same_event_twice", budget=120, fast=True,
@@ -69,24 +65,15 @@ def two_controllers_one_failure(ctx):
     gen, dummy = generation(ctx)
     ctx.fault("vms/%s/crash" % PRIMARY)
     args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
-    frozen = threading.Event()
-
-    def freeze(run, line, proc):
-        # Its steps before the commit are done: the write is next.
-        if not frozen.is_set() and "TASK [Record the move in vCenter" in line:
-            os.killpg(proc.pid, signal.SIGSTOP)
-            frozen.set()
-    first, wait_first = ctx.start_playbook("failover", *args, on_line=freeze, controller="a")
-    ctx.on_cleanup(lambda: os.killpg(first.pgid, signal.SIGCONT) if first.pgid else None)
-    ctx.until(frozen.is_set, 120, "the first controller reaches its write")
+    # Its steps before the commit are done: the write is next.
+    resume = frozen_run(ctx, "failover", args, "TASK [Record the move in vCenter", "its write")
     moved(ctx, ctx.playbook("failover", *args, controller="b"), STANDBY, gen + 1)
     serves(ctx, STANDBY)
     ctx.fault("vms/%s/poweron" % PRIMARY)
     ctx.until(lambda: ssh_open(nodes.node_named(PRIMARY).address), 60, "node1 boots")
     moved(ctx, ctx.playbook("switchover", "-e", "target=" + PRIMARY, controller="b"), PRIMARY, gen + 2)
     serves(ctx, PRIMARY)
-    os.killpg(first.pgid, signal.SIGCONT)
-    first = wait_first()
+    first = resume()
     ctx.expect(first.rc != 0 and "stale" in first.text,
                "the frozen controller was not refused at the compare-and-set: rc=%s %s" % (first.rc, first.text[-500:]))
     ctx.expect(not [s for s in steps_ran(first) if s.startswith("start ")],
@@ -109,19 +96,10 @@ def frozen_controller_after_a_move(ctx):
     gen, dummy = generation(ctx)
     ctx.fault("vms/%s/crash" % PRIMARY)
     args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
-    frozen = threading.Event()
-
-    def freeze(run, line, proc):
-        if not frozen.is_set() and "TASK [Record the decision to act]" in line:
-            os.killpg(proc.pid, signal.SIGSTOP)
-            frozen.set()
-    first, wait_first = ctx.start_playbook("failover", *args, on_line=freeze, controller="a")
-    ctx.on_cleanup(lambda: os.killpg(first.pgid, signal.SIGCONT) if first.pgid else None)
-    ctx.until(frozen.is_set, 120, "the first controller reaches its decision to act")
+    resume = frozen_run(ctx, "failover", args, "TASK [Record the decision to act]", "its decision to act")
     moved(ctx, ctx.playbook("failover", *args, controller="b"), STANDBY, gen + 1)
     serves(ctx, STANDBY)
-    os.killpg(first.pgid, signal.SIGCONT)
-    first = wait_first()
+    first = resume()
     refused(ctx, first, "stale")
     ctx.expect(not steps_ran(first), "the frozen controller ran steps: %s" % steps_ran(first))
     ctx.expect("OPERATOR NEEDED" not in first.text, "a stale run asked for an operator")
