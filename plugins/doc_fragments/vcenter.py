@@ -59,3 +59,10 @@ notes:
   - These options can be set once for all modules of the collection with
     C(module_defaults) and the action group C(group/vigil.ha.vcenter).
 """
+
+    # The same options, none required: a controller module (vigil.ha.plan,
+    # vigil.ha.ledger) that uses vCenter only when given one.
+    OPTIONAL = DOCUMENTATION.replace("    required: true\n", "").replace(
+        "      - Name or address of the vCenter Server (or ESXi host).\n",
+        "      - Name or address of the vCenter Server (or ESXi host).\n"
+        "      - Without it (and without E(VMWARE_HOST)), this module does not use vCenter.\n")

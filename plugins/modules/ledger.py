@@ -60,6 +60,22 @@ options:
       - If not set, the environment variable E(VIGIL_HA_LEDGER) is used, then the default.
     type: path
     default: ~/.local/state/vigil-ha/ledger.jsonl
+  budget_event:
+    description:
+      - Where a decision that uses a budget (O(decision=act) of O(action=recover) or O(action=failover)) is also
+        recorded, so that every controller counts it (see the collection's docs/state.md, "Budgets").
+      - V(auto) posts a vCenter event on the root folder when vCenter is given (O(hostname), or E(VMWARE_HOST),
+        as the collection's playbooks give it through C(module_defaults)); without vCenter the use is counted
+        only by this controller's ledger.
+      - V(vcenter) requires vCenter. V(none) never posts; only this controller's ledger counts the use.
+      - The event holds only the hierarchy, action, resources recovered, cause, generation and controller host.
+      - When the event cannot be posted, the line is still written (with C(budget.recorded=false)); a failover
+        then fails (it would use the budget unseen by the other controllers, and its move needs vCenter
+        anyway), a recovery succeeds with a warning and is counted by this controller's ledger.
+    type: str
+    choices: [auto, vcenter, none]
+    default: auto
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
@@ -72,6 +88,7 @@ extends_documentation_fragment:
   - vigil.ha.attributes.posix
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
+  - vigil.ha.vcenter.optional
 notes:
   - Appending is never idempotent; every run of the task adds a line and reports a change.
 seealso:
@@ -107,6 +124,14 @@ path:
   returned: always
   type: str
   sample: /root/.local/state/vigil-ha/ledger.jsonl
+budget_event:
+  description:
+    - For a decision that uses a budget, whether it is recorded in vCenter (C(recorded)), the event's
+      C(message) and the C(error) when it is not; null for other decisions or with O(budget_event=none).
+  returned: always
+  type: dict
+  sample: {recorded: true, message: "vigil.ha.budget:app1: action=failover;resources=;cause=;generation=5;controller=ctl1"}
+  version_added: 0.3.0
 record:
   description: The line written, as a dictionary, after redaction.
   returned: always
@@ -120,8 +145,16 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
+    client_from_params, optional_vcenter_argument_spec, vcenter_given)
+from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog, counts, message
 from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_PATH, append, record, redact
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
+
+VCENTER_SPEC = optional_vcenter_argument_spec()
 
 ARGUMENT_SPEC = dict(
     hierarchy=dict(type="str", required=True),
@@ -133,25 +166,64 @@ ARGUMENT_SPEC = dict(
     reason=dict(type="str"),
     redact_values=dict(type="list", elements="str", default=[], no_log=True),
     path=dict(type="path", default=DEFAULT_PATH, fallback=(env_fallback, ["VIGIL_HA_LEDGER"])),
+    budget_event=dict(type="str", choices=["auto", "vcenter", "none"], default="auto"),
+    **VCENTER_SPEC
 )
 
 
 def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     secrets = p["redact_values"]
     path = os.path.abspath(p["path"])
-    invocation = {"module_args": redact(dict((k, v) for k, v in p.items() if k != "redact_values"), secrets)}
+    # The connection options are no part of the decision: not in the result.
+    invocation = {"module_args": redact(dict((k, v) for k, v in p.items()
+                                             if k != "redact_values" and k not in VCENTER_SPEC), secrets)}
     for field in ("hierarchy", "action", "decision"):
         if not p[field].strip():
             raise ModuleFailure("%s: must not be empty" % field, field=field, path=path, invocation=invocation)
     line = record(p["hierarchy"], p["action"], p["decision"], inputs=p["inputs"], generation=p["generation"],
                   result=p["result"], reason=p["reason"], secrets=secrets)
+    # Posted before the line is written, so that the line says whether other controllers see the use.
+    budget = budget_use(p, line, check_mode)
+    if budget is not None:
+        line["budget"] = redact(budget, secrets)
     if not check_mode:
         try:
             append(path, line)
         except OSError as exc:
             raise ModuleFailure("cannot append to ledger %s: %s" % (path, exc), field="path", path=path,
                                 record=line, invocation=invocation)
-    return dict(changed=True, path=path, record=line, invocation=invocation)
+    out = dict(changed=True, path=path, record=line, invocation=invocation, budget_event=line.get("budget"))
+    if budget and not budget["recorded"] and budget.get("posting_failed"):
+        if line["action"] == "failover":
+            # Fail closed: a failover whose budget use the other controllers cannot see could let them
+            # exceed the budget together; its move needs vCenter (compare-and-set) anyway.
+            raise ModuleFailure("failover of %s not started: its use of the failover budget could not be recorded "
+                                "in vCenter (%s); the decision is in the ledger %s" % (
+                                    line["hierarchy"], budget["error"], path), error="budget_not_recorded", **out)
+        out["warnings"] = ["recovery of %s counted by this controller's ledger only: %s" % (
+            line["hierarchy"], budget["error"])]
+    return out
+
+
+def budget_use(p, line, check_mode):
+    """Post a decision's use of a budget in vCenter; what happened (None: uses no budget)."""
+    if p["budget_event"] == "none" or not counts(line["action"], line["decision"]):
+        return None
+    if not vcenter_given(p):
+        if p["budget_event"] == "vcenter":
+            raise InputError("hostname: budget_event=vcenter needs vCenter (hostname, or VMWARE_HOST)",
+                             field="hostname")
+        return {"recorded": False, "message": None, "error": "no vCenter given: counted by this ledger only"}
+    text = message(line)
+    if check_mode:
+        return {"recorded": False, "message": text, "error": "check mode: not posted"}
+    client = client_from_params(p)  # bad connection options fail here, naming the option
+    try:
+        with client:
+            BudgetLog(RootAnnotations(client)).post(line)
+    except VsphereError as exc:
+        return {"recorded": False, "message": text, "error": str(exc), "posting_failed": True}
+    return {"recorded": True, "message": text}
 
 
 def main():

@@ -70,13 +70,26 @@ options:
   failovers_used:
     description:
       - Failovers already made within the policy's failover window.
-      - If not set, counted from the ledger (O(ledger)), as every playbook of the collection does.
+      - If not set, counted as O(budgets_from) says, as every playbook of the collection does.
     type: int
   recoveries_used:
     description:
       - Local recoveries per resource within the policy's window, a dict of resource to count.
-      - If not set, counted from the ledger (O(ledger)).
+      - If not set, counted as O(budgets_from) says.
     type: dict
+  budgets_from:
+    description:
+      - Where the uses of the budgets are counted, for O(action=failover) and O(action=recover).
+      - V(auto) reads the budget events every controller posts in vCenter (M(vigil.ha.ledger)) when vCenter is
+        given (O(hostname), or E(VMWARE_HOST), as the collection's playbooks give it through C(module_defaults)),
+        adding this controller's ledger lines that are not there; without vCenter it reads the ledger alone.
+      - V(vcenter) requires vCenter. V(ledger) counts this controller's ledger alone (a budget per controller).
+      - When vCenter cannot be read, a failover fails here (nothing is planned; its move needs vCenter anyway)
+        and a recovery is counted from this controller's ledger, with a warning.
+    type: str
+    choices: [auto, vcenter, ledger]
+    default: auto
+    version_added: 0.3.0
   ledger:
     description:
       - The ledger whose decisions to act count against the hierarchy's budgets (the file M(vigil.ha.ledger) writes).
@@ -120,6 +133,7 @@ extends_documentation_fragment:
   - vigil.ha.attributes.read_only
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
+  - vigil.ha.vcenter.optional
 """
 
 EXAMPLES = r"""
@@ -164,10 +178,14 @@ plan:
       - {host: node1, node: node1, kit: service, resource: web-app, action: stop, generation: 5}
     commit_at: 1
 budgets_used:
-  description: The budgets counted against the plan, C(failovers) and C(recoveries) (per resource), and where from.
+  description:
+    - The budgets counted against the plan, C(failovers) and C(recoveries) (per resource), and where from
+      (C(source) V(vcenter), V(ledger) or V(given), the C(ledger) read); C(complete) is false when vCenter held
+      more events in the window than one query returns (the oldest were not counted).
   returned: always
   type: dict
-  sample: {failovers: 1, recoveries: {web-app: 2}, ledger: /root/.local/state/vigil-ha/ledger.jsonl}
+  sample: {failovers: 1, recoveries: {web-app: 2}, ledger: /root/.local/state/vigil-ha/ledger.jsonl,
+           source: vcenter, complete: true}
   version_added: 0.2.0
 lines:
   description: The plan as numbered lines for people.
@@ -177,14 +195,26 @@ lines:
   sample: ["1. node1: stop web-app (service) [gen 5]"]
 """
 
+import datetime
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
+    client_from_params, optional_vcenter_argument_spec, vcenter_given)
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan import confirmation, make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import PlanInputs
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load
-from ansible_collections.vigil.ha.plugins.module_utils.model.budget import used
+from ansible_collections.vigil.ha.plugins.module_utils.model.budget import shared, used
+from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog
 from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import DEFAULT_PATH, read
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
+
+# Events are asked for this much before the window starts: vCenter's clock and the
+# controller's may differ a little; model/budget.py then counts by the window exactly.
+CLOCK_SLACK = 300
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="raw", required=True),
@@ -207,6 +237,8 @@ ARGUMENT_SPEC = dict(
     confirm=dict(type="str"),
     maintenance=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
+    budgets_from=dict(type="str", choices=["auto", "vcenter", "ledger"], default="auto"),
+    **optional_vcenter_argument_spec()
 )
 
 
@@ -217,22 +249,66 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
             p["hierarchy"], ", ".join(sorted(cluster.hierarchies))))
     hierarchy = cluster.hierarchy(p["hierarchy"])
     budgets = budgets_used(p, hierarchy.policy)
+    warnings = budgets.pop("warnings", [])
     confirmed = p["confirmed"] or confirmation(p["confirm"], p["action"], p["owner"], p["failed_node"])
     inputs = PlanInputs.from_params(p, failovers_used=budgets["failovers"], recoveries_used=budgets["recoveries"],
                                     confirmed=confirmed)
     plan = make_plan(hierarchy, inputs)  # bad input raises InputError, which fails the module
-    return dict(changed=False, plan=plan.to_dict(), budgets_used=budgets,
-                lines=plan.describe(reasons=True).splitlines())
+    out = dict(changed=False, plan=plan.to_dict(), budgets_used=budgets,
+               lines=plan.describe(reasons=True).splitlines())
+    if warnings:
+        out["warnings"] = warnings
+    return out
 
 
-def budgets_used(p, policy):
-    """What was given, else what the ledger's decisions to act within the policy's windows count."""
-    counted = {}
-    if p["failovers_used"] is None or p["recoveries_used"] is None:
-        counted = used(read(p["ledger"], p["hierarchy"]), policy)
-    return {"failovers": counted["failovers"] if p["failovers_used"] is None else p["failovers_used"],
-            "recoveries": counted["recoveries"] if p["recoveries_used"] is None else p["recoveries_used"],
-            "ledger": p["ledger"] if counted else None}
+def budgets_used(p, policy, log=None):
+    """What was given, else the decisions to act within the policy's windows: every controller's, from vCenter's
+    budget events, and this controller's ledger lines not there; the ledger alone without vCenter.
+
+    ``log`` is a state/budget_events.py ``BudgetLog`` (unit tests give one over a fake vCenter).
+    """
+    if p["failovers_used"] is not None and p["recoveries_used"] is not None:
+        return {"failovers": p["failovers_used"], "recoveries": p["recoveries_used"], "ledger": None,
+                "source": "given", "complete": True}
+    lines = read(p["ledger"], p["hierarchy"])
+    records, source, complete, warnings = lines, "ledger", True, []
+    if wants_vcenter(p):
+        window = policy["failover" if p["action"] == "failover" else "local_recovery"]["window"]
+        since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=window + CLOCK_SLACK)
+        try:
+            if log is not None:
+                events, complete = log.records(p["hierarchy"], since)
+            else:
+                with client_from_params(p) as client:
+                    events, complete = BudgetLog(RootAnnotations(client)).records(p["hierarchy"], since)
+        except VsphereError as exc:
+            if p["action"] == "failover":
+                # Fail closed: the other controllers' failovers cannot be counted, and the move needs vCenter.
+                raise VsphereError("failovers_used: cannot count the failover budget of %s from vCenter's events "
+                                   "(%s); nothing was planned" % (p["hierarchy"], exc), field="failovers_used")
+            warnings.append("recoveries of %s counted from this controller's ledger only: vCenter's budget events "
+                            "cannot be read (%s)" % (p["hierarchy"], exc))
+        else:
+            records, source = shared(events, lines), "vcenter"
+            if not complete:
+                warnings.append("budgets of %s: vCenter returned as many events as one query can; older uses "
+                                "within the window were not counted" % p["hierarchy"])
+    counted = used(records, policy)
+    out = {"failovers": counted["failovers"] if p["failovers_used"] is None else p["failovers_used"],
+           "recoveries": counted["recoveries"] if p["recoveries_used"] is None else p["recoveries_used"],
+           "ledger": p["ledger"], "source": source, "complete": complete}
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def wants_vcenter(p):
+    """Only a failover and a recovery are limited by budgets: the other plans do not read vCenter's events."""
+    if p["budgets_from"] == "ledger" or p["action"] not in ("failover", "recover"):
+        return False
+    if p["budgets_from"] == "vcenter" and not vcenter_given(p):
+        raise InputError("hostname: budgets_from=vcenter needs vCenter (hostname, or VMWARE_HOST)", field="hostname")
+    return vcenter_given(p)
 
 
 def main():

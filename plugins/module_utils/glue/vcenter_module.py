@@ -14,6 +14,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere import connection
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
@@ -37,6 +38,34 @@ def vcenter_argument_spec():
             option["fallback"] = (env_fallback, [env])
         spec[name] = option
     return spec
+
+
+def optional_vcenter_argument_spec():
+    """The same options, none required: for controller modules that use vCenter only when given one
+    (doc fragment vigil.ha.vcenter.optional)."""
+    spec = vcenter_argument_spec()
+    for option in spec.values():
+        option.pop("required", None)
+    return spec
+
+
+def vcenter_given(p):
+    return bool(p.get("hostname"))
+
+
+def client_from_params(p):
+    """A not yet connected client from validated parameters (the controller modules' ``run(p)``)."""
+    if not HAS_PYVMOMI:
+        raise VsphereError("%s (%s)" % (missing_required_lib("pyVmomi"), PYVMOMI_IMPORT_ERROR))
+    for name in connection.REQUIRED:
+        if not p.get(name):
+            raise InputError("%s: required to reach vCenter (hostname, username, password)" % name, field=name)
+    if p["timeout"] <= 0:
+        raise InputError("timeout must be a positive number of seconds, not %s" % p["timeout"], field="timeout")
+    return VsphereClient(
+        hostname=p["hostname"], username=p["username"], password=p["password"], port=p["port"],
+        validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"],
+    )
 
 
 def step_generation_spec():

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vigil.ha developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""How much of a hierarchy's budgets is used, counted from the ledger.
+"""How much of a hierarchy's budgets is used, counted from records of decisions to act.
 
-Plain Python. A local recovery or a failover counts when the ledger holds
-its decision to act within the policy's window.
+Plain Python. A local recovery or a failover counts when a record holds its
+decision to act within the policy's window. The records are ledger lines,
+and the budget events every controller posts in vCenter, parsed into the
+same shape (state/budget_events.py): ``shared`` joins the two so that a use
+is counted once, wherever it was made.
 
 The failover budget (``policy.failover.max``) limits unplanned moves. A
 failover that is the way out of an operator's switchover whose stop failed
@@ -55,3 +58,16 @@ def used(records, policy, now=None):
             if cause(line) not in NOT_COUNTED:
                 failovers += 1
     return {"recoveries": recoveries, "failovers": failovers}
+
+
+def shared(vcenter_records, ledger_lines):
+    """The records to count when vCenter's budget events could be read.
+
+    Every controller's uses, from vCenter, and this controller's ledger lines
+    whose use is not there (``budget.recorded`` not true: vCenter was not
+    given or failed when they were written, or older lines), so that nothing
+    this controller did is forgotten and nothing is counted twice.
+    """
+    local = [line for line in ledger_lines
+             if not (isinstance(line.get("budget"), dict) and line["budget"].get("recorded") is True)]
+    return list(vcenter_records) + local

@@ -120,3 +120,20 @@ class RootAnnotations(object):
                             "message": message})
         out.sort(key=lambda e: e["key"], reverse=True)
         return out[:limit]
+
+    def query_events_since(self, prefix, since):
+        """``{"events", "complete"}``: the user events on the root folder since ``since`` (a datetime)
+        whose message starts with ``prefix``, newest first.
+
+        vCenter filters by time itself, so the page of at most ``MAX_EVENTS``
+        holds only events of the window; ``complete`` is false when the page
+        is full (more user events in the window than one query returns).
+        """
+        spec = vim.event.EventFilterSpec(
+            eventTypeId=[EVENT_TYPE], maxCount=MAX_EVENTS, time=vim.event.EventFilterSpec.ByTime(beginTime=since),
+            entity=vim.event.EventFilterSpec.ByEntity(entity=self.root, recursion="self"))
+        events = self.client._call("query events", self.client.content.eventManager.QueryEvents, spec) or []
+        out = [{"key": e.key, "time": _plain(e.createdTime), "user": e.userName, "message": e.message}
+               for e in events if (getattr(e, "message", None) or "").startswith(prefix)]
+        out.sort(key=lambda e: e["key"], reverse=True)
+        return {"events": out, "complete": len(events) < MAX_EVENTS}

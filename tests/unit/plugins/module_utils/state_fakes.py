@@ -16,6 +16,8 @@ class FakeVcenter(object):
         self.next_key = 100
         self.calls = []
         self.down = False
+        self.now = None  # a datetime: events are posted at it (vCenter's clock); else their time is "t"
+        self.max_events = 1000  # the most one QueryEvents returns
 
 
 class FakeAnnotations(object):
@@ -61,11 +63,20 @@ class FakeAnnotations(object):
 
     def post_event(self, message):
         self._enter("post_event", message)
-        self.vc.events.append({"key": len(self.vc.events) + 1, "time": "t", "user": "u", "message": message})
+        when = self.vc.now.isoformat() if self.vc.now else "t"
+        self.vc.events.append({"key": len(self.vc.events) + 1, "time": when, "user": "u", "message": message})
 
     def query_events(self, prefix, limit=100):
         self._enter("query_events", prefix)
         return [e for e in reversed(self.vc.events) if e["message"].startswith(prefix)][:limit]
+
+    def query_events_since(self, prefix, since):
+        """As vCenter: the newest ``max_events`` user events since ``since``, then the prefix filter."""
+        self._enter("query_events_since", prefix, since)
+        page = [e for e in reversed(self.vc.events) if e["time"] == "t" or e["time"] >= since.isoformat()]
+        page = page[:self.vc.max_events]
+        return {"events": [e for e in page if e["message"].startswith(prefix)],
+                "complete": len(page) < self.vc.max_events}
 
     def writes(self):
         return [c for c in self.vc.calls if c[0] in ("add_field", "set_field", "remove_field", "post_event")]
