@@ -64,14 +64,16 @@ options:
     description:
       - Where a decision that uses a budget (O(decision=act) of O(action=recover) or O(action=failover)) is also
         recorded, so that every controller counts it (see the collection's docs/state.md, "Budgets").
+      - O(action=reset_budget) with O(decision=act) is an operator giving the hierarchy its budgets back: the uses
+        before it are no longer counted, by any controller.
       - V(auto) posts a vCenter event on the root folder when vCenter is given (O(hostname), or E(VMWARE_HOST),
         as the collection's playbooks give it through C(module_defaults)); without vCenter the use is counted
         only by this controller's ledger.
       - V(vcenter) requires vCenter. V(none) never posts; only this controller's ledger counts the use.
       - The event holds only the hierarchy, action, resources recovered, cause, generation and controller host.
       - When the event cannot be posted, the line is still written (with C(budget.recorded=false)); a failover
-        then fails (it would use the budget unseen by the other controllers, and its move needs vCenter
-        anyway), a recovery succeeds with a warning and is counted by this controller's ledger.
+        (or a reset) then fails (it would use the budget unseen by the other controllers, and its move needs
+        vCenter anyway), a recovery succeeds with a warning and is counted by this controller's ledger.
     type: str
     choices: [auto, vcenter, none]
     default: auto
@@ -194,12 +196,14 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
                                 record=line, invocation=invocation)
     out = dict(changed=True, path=path, record=line, invocation=invocation, budget_event=line.get("budget"))
     if budget and not budget["recorded"] and budget.get("posting_failed"):
-        if line["action"] == "failover":
+        if line["action"] != "recover":
             # Fail closed: a failover whose budget use the other controllers cannot see could let them
-            # exceed the budget together; its move needs vCenter (compare-and-set) anyway.
-            raise ModuleFailure("failover of %s not started: its use of the failover budget could not be recorded "
-                                "in vCenter (%s); the decision is in the ledger %s" % (
-                                    line["hierarchy"], budget["error"], path), error="budget_not_recorded", **out)
+            # exceed the budget together, and its move needs vCenter (compare-and-set) anyway; a reset
+            # they cannot see resets nothing.
+            raise ModuleFailure("%s of %s not done: it could not be recorded in vCenter, where every controller "
+                                "counts the budgets (%s); the decision is in the ledger %s" % (
+                                    line["action"], line["hierarchy"], budget["error"], path),
+                                error="budget_not_recorded", **out)
         out["warnings"] = ["recovery of %s counted by this controller's ledger only: %s" % (
             line["hierarchy"], budget["error"])]
     return out

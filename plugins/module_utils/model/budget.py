@@ -22,6 +22,8 @@ import datetime
 
 # Causes of a failover that the failover budget does not count.
 NOT_COUNTED = ("rollback",)
+# An operator's decision that gives the budgets back: the uses before it do not count.
+RESET = "reset_budget"
 
 
 def _age(line, now):
@@ -41,14 +43,17 @@ def cause(line):
 
 
 def used(records, policy, now=None):
-    """``{"recoveries": {resource: n}, "failovers": n}`` within the policy's windows."""
+    """``{"recoveries": {resource: n}, "failovers": n}`` within the policy's windows, after the latest reset."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     recoveries, failovers = {}, 0
+    resets = [_age(line, now) for line in records if line.get("decision") == "act" and line.get("action") == RESET]
+    resets = [age for age in resets if age is not None]
+    reset = min(resets) if resets else None  # the age of the latest reset
     for line in records:
         if line.get("decision") != "act":
             continue
         age = _age(line, now)
-        if age is None:
+        if age is None or (reset is not None and age >= reset):
             continue
         if line.get("action") == "recover" and age <= policy["local_recovery"]["window"]:
             steps = (line.get("result") or {}).get("steps") or []

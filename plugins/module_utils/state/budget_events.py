@@ -26,6 +26,9 @@ from ansible_collections.vigil.ha.plugins.module_utils.config.validation import 
 
 PREFIX = "vigil.ha.budget:"
 COUNTED_ACTIONS = ("recover", "failover")
+# An operator gives a hierarchy its budgets back: the uses before it no longer count (model/budget.py).
+RESET = "reset_budget"
+POSTED_ACTIONS = COUNTED_ACTIONS + (RESET,)
 FIELDS = ("action", "resources", "cause", "generation", "controller")
 # What a cause or controller may hold in the event: a token, never free text.
 TOKEN = re.compile(r"[^A-Za-z0-9._-]")
@@ -33,8 +36,8 @@ MAX_TOKEN = 64
 
 
 def counts(action, decision):
-    """Whether a decision uses a budget, so that it must be recorded in vCenter."""
-    return decision == "act" and action in COUNTED_ACTIONS
+    """Whether a decision uses (or resets) a budget, so that it must be recorded in vCenter."""
+    return decision == "act" and action in POSTED_ACTIONS
 
 
 def _token(value):
@@ -86,7 +89,7 @@ def parse(event, hierarchy):
             key, value = part.split("=", 1)
             items[key.strip()] = value.strip()
     action = items.get("action")
-    if action not in COUNTED_ACTIONS or not event.get("time"):
+    if action not in POSTED_ACTIONS or not event.get("time"):
         return None
     resources = [r for r in (items.get("resources") or "").split(",") if r]
     generation = items.get("generation") or ""

@@ -89,3 +89,15 @@ def test_shared_counts_a_use_once_wherever_it_was_made():
     older = dict(act("failover"), time=when)  # written before budgets were shared
     assert used(shared(in_vcenter, [mine_posted]), POLICY, NOW)["failovers"] == 1
     assert used(shared(in_vcenter, [mine_posted, mine_unposted, older]), POLICY, NOW)["failovers"] == 3
+
+
+def test_a_reset_gives_the_budgets_back_to_every_controller():
+    vc = FakeVcenter()
+    posted(vc, "failover", 30, "ctl-a")
+    posted(vc, "recover", 3, "ctl-a", steps=[{"action": "recover", "resource": "db"}])
+    posted(vc, "reset_budget", 2, "ctl-op")
+    posted(vc, "failover", 1, "ctl-b")
+    records, dummy = BudgetLog(FakeAnnotations(vc)).records("app1", NOW - datetime.timedelta(hours=1))
+    assert [r["action"] for r in records] == ["failover", "reset_budget", "recover", "failover"]
+    assert used(records, POLICY, NOW) == {"failovers": 1, "recoveries": {}}
+    assert counts("reset_budget", "act") and not counts("reset_budget", "refused: x")

@@ -143,3 +143,14 @@ def test_plans_that_use_no_budget_do_not_read_vcenter(capsys, tmp_path, vc):
         owner="node1", generation=4, ledger=str(tmp_path / "b.jsonl"),
         states={"node1": {"web-vip": "in_service", "web-app": "in_service"}}, **VCENTER))
     assert rc == 0 and out["budgets_used"]["source"] == "ledger" and vc.calls == []
+
+
+def test_a_reset_that_vcenter_cannot_record_fails(capsys, tmp_path, vc):
+    assert decide(capsys, tmp_path / "a.jsonl")[0] == 0
+    assert decide(capsys, tmp_path / "a.jsonl", generation=6)[0] == 0
+    assert decide(capsys, tmp_path / "op.jsonl", action="reset_budget", generation=None)[0] == 0
+    rc, out = failover_plan(capsys, tmp_path / "b.jsonl")
+    assert rc == 0 and out["budgets_used"]["failovers"] == 0 and out["plan"]["refused"] is False
+    vc.down = True
+    rc, out = decide(capsys, tmp_path / "op.jsonl", action="reset_budget", generation=None)
+    assert rc == 1 and out["error"] == "budget_not_recorded" and "reset_budget of web not done" in out["msg"]
