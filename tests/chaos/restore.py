@@ -17,6 +17,8 @@ from audits import client
 from context import Context
 from lab import nodes
 from target import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY
+from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import record
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
@@ -60,6 +62,16 @@ def owner_now(lab, hierarchy=HIERARCHY):
         return cluster.to_lab(owner) if owner else owner
 
 
+def reset_budgets(lab):
+    """Each scenario starts with the budgets unused, as it starts with a ledger of its own: the uses are
+    counted from vCenter's events, which outlive a scenario, so an operator's reset_budget is posted."""
+    cluster = lab.cluster
+    with client(lab, timeout=10) as c:
+        for hierarchy in (HIERARCHY, HOST_HIERARCHY):
+            name = cluster.hierarchy if hierarchy == cluster.lab_hierarchy else hierarchy
+            BudgetLog(RootAnnotations(c)).post(record(name, "reset_budget", "act", reason="chaos: a new scenario"))
+
+
 def sweep(lab, keep):
     """Nothing of `web` on the nodes other than `keep` (strays of a failed scenario)."""
     for name in NODE_NAMES:
@@ -79,6 +91,7 @@ def restore(lab, log=print):
         lab.fault("hosts/%s/recover" % host)
     clear_links(lab)
     power_all_on(lab)
+    reset_budgets(lab)
     owner = owner_now(lab)
     sweep(lab, owner)
     if owner == PRIMARY and lab.serving() == {PRIMARY: ["vip", "app"]} and lab.who_serves() == PRIMARY:

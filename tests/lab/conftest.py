@@ -12,6 +12,9 @@ from cluster_runs import LAB, playbook, until, vip_answer, where
 from lab.control import Control
 from lab.rulebook import Rulebook
 
+from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog
+from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import record
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 
 LAB_VARS = os.path.join(LAB, "vcenter.json")
@@ -41,11 +44,24 @@ def client(lab):
 
 @pytest.fixture(scope="module", autouse=True)
 def own_ledger(request):
-    """Each test module runs the playbooks with a ledger and locks of its own."""
+    """Each test module runs the playbooks with a ledger and locks of its own, and budgets of its own:
+    they are counted from vCenter's events, which outlive a module, so each module starts with a reset."""
     path = os.path.join(LAB, "orchestration-state-%d-%s" % (os.getpid(), request.module.__name__))
     os.environ["VIGIL_LAB_TEST_STATE"] = path
+    if os.path.exists(LAB_VARS):
+        reset_budgets()
     yield path
     os.environ.pop("VIGIL_LAB_TEST_STATE", None)
+
+
+def reset_budgets(hierarchies=("web", "erp")):
+    """An operator's reset_budget of the lab's hierarchies (docs/state.md, "Budgets"), posted in vCenter."""
+    with open(LAB_VARS) as f:
+        lab = json.load(f)
+    with VsphereClient(lab["vcenter_hostname"], lab["vcenter_username"], lab["vcenter_password"],
+                       port=lab["vcenter_port"], ca_path=lab["vcenter_ca_path"], timeout=10) as c:
+        for hierarchy in hierarchies:
+            BudgetLog(RootAnnotations(c)).post(record(hierarchy, "reset_budget", "act", reason="a lab test module"))
 
 
 def post(lab, path):

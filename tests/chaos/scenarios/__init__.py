@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The scenarios, registered on import (scenario.REGISTRY), in table order."""
-from scenarios import service, nodes_down, network, vcenter, events, moves, config, watcher, hosts, physical  # noqa: F401
+from scenarios import (  # noqa: F401
+    service, nodes_down, network, vcenter, events, budgets, moves, config, watcher, hosts, physical)
