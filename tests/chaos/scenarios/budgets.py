@@ -12,7 +12,7 @@ from scenarios.common import generation, kill_app, refused, serves
 MAX = 3  # the lab's policy.failover.max within its hour (lab/inventories.py)
 
 
-@scenario("budget_across_two_controllers", budget=300,
+@scenario("budget_across_two_controllers", budget=150, fast=True,
           fault="web-app crashes again wherever it runs; two controllers (each its own lock and ledger) take the "
                 "failovers in turn",
           expect="at most failover.max (3) moves in all, not per controller; then the controller whose own ledger "
