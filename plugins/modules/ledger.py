@@ -64,7 +64,7 @@ options:
     description:
       - Where a decision that uses a budget (O(decision=act) of O(action=recover) or O(action=failover)) is also
         recorded, so that every controller counts it (see the collection's docs/state.md, "Budgets").
-      - O(action=reset_budget) with O(decision=act) is an operator giving the hierarchy its budgets back: the uses
+      - O(action=reset_budget) with O(decision=act) is an operator giving the hierarchy its budgets back; the uses
         before it are no longer counted, by any controller.
       - V(auto) posts a vCenter event on the root folder when vCenter is given (O(hostname), or E(VMWARE_HOST),
         as the collection's playbooks give it through C(module_defaults)); without vCenter the use is counted
