@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.vigil.ha.plugins.modules import ledger, plan
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations, FakeVcenter
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 VCENTER = dict(hostname="vc.example", username="u", password="s3cret-canary")
 
