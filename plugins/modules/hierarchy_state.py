@@ -30,7 +30,7 @@ description:
     C(vigil.ha.transition.<hierarchy>.from.<N>) that exists while a write is
     under way.
   - V(require) is the check a step makes before it acts where the step
-    itself cannot read vCenter (a kit's action on a node, over SSH): it fails
+    itself cannot read vCenter (a kit's action on a node, over SSH). It fails
     with RV(stale=true) unless vCenter holds O(expected_generation) and no
     transition from it is under way. It writes nothing.
   - V(repair) inspects and repairs a state that a run left half written (the
