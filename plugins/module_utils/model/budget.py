@@ -42,18 +42,38 @@ def cause(line):
     return inputs.get("cause") if isinstance(inputs, dict) else None
 
 
+def _event_key(line):
+    key = line.get("event")
+    return key if isinstance(key, int) and not isinstance(key, bool) else None
+
+
+def _latest_reset(records, now):
+    """``(age, event key)`` of the latest reset, or None."""
+    resets = [(_age(line, now), _event_key(line)) for line in records
+              if line.get("decision") == "act" and line.get("action") == RESET]
+    resets = [(age, key) for age, key in resets if age is not None]
+    return min(resets, key=lambda r: (r[0], -(r[1] or 0))) if resets else None
+
+
+def _before(line, age, reset):
+    """Whether a use came before the reset: by vCenter's event keys when both have one (they grow with every
+    event, while two events may carry the same time), else by time (a use at the reset's time is before it)."""
+    key = _event_key(line)
+    if key is not None and reset[1] is not None:
+        return key < reset[1]
+    return age >= reset[0]
+
+
 def used(records, policy, now=None):
     """``{"recoveries": {resource: n}, "failovers": n}`` within the policy's windows, after the latest reset."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     recoveries, failovers = {}, 0
-    resets = [_age(line, now) for line in records if line.get("decision") == "act" and line.get("action") == RESET]
-    resets = [age for age in resets if age is not None]
-    reset = min(resets) if resets else None  # the age of the latest reset
+    reset = _latest_reset(records, now)
     for line in records:
         if line.get("decision") != "act":
             continue
         age = _age(line, now)
-        if age is None or (reset is not None and age >= reset):
+        if age is None or (reset is not None and _before(line, age, reset)):
             continue
         if line.get("action") == "recover" and age <= policy["local_recovery"]["window"]:
             steps = (line.get("result") or {}).get("steps") or []

@@ -101,3 +101,12 @@ def test_a_reset_gives_the_budgets_back_to_every_controller():
     assert [r["action"] for r in records] == ["failover", "reset_budget", "recover", "failover"]
     assert used(records, POLICY, NOW) == {"failovers": 1, "recoveries": {}}
     assert counts("reset_budget", "act") and not counts("reset_budget", "refused: x")
+
+
+def test_a_use_posted_right_after_a_reset_counts_though_vcenter_gave_both_the_same_time():
+    vc = FakeVcenter()
+    posted(vc, "failover", 30, "ctl-a")
+    posted(vc, "reset_budget", 1, "ctl-op")
+    posted(vc, "failover", 1, "ctl-b")  # the same second: vCenter's event keys tell the order
+    records, dummy = BudgetLog(FakeAnnotations(vc)).records("app1", NOW - datetime.timedelta(hours=1))
+    assert used(records, POLICY, NOW)["failovers"] == 1
