@@ -43,6 +43,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 from detection import summary
+from lab.budgets import reset_budgets
 from lab.rulebook import Rulebook
 from lab.runs import Lab, playbook_argv
 from lab.wait import parse_time, until
@@ -169,6 +170,7 @@ def main(argv=None):
     state = os.path.join(Lab().dir, "bench-host-failover-state")
     shutil.rmtree(state, ignore_errors=True)  # the bench's own ledger: budgets start from zero
     lab = Lab(state_dir=state)
+    reset_budgets(lab.vars, "bench: host_failover.py")  # and unused budgets in vCenter
     if "redfish" not in lab.vars.get("lab_bmcs", {}).get(OWNER, {}):
         sys.exit("the lab has no BMCs with a Redfish front: python3 -m lab stop, then start")
     try:

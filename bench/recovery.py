@@ -15,7 +15,7 @@ playbook ended; then put node1 back (poweron, SSH up) and switch back by hand
   failed       client requests without an answer in between
 
 The watcher's copy of the cluster allows runs + 1 failovers in the policy's
-window (the lab's allows 3 an hour, and budgets are counted from the ledger).
+window (the lab's allows 3 an hour, and budgets are counted from vCenter's events, reset at the start).
 
 Results: bench/results/recovery.json (with the slowest tasks of each failover run).
 
@@ -31,6 +31,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from detection import summary
+from lab.budgets import reset_budgets
 from lab.rulebook import Rulebook
 from lab.runs import Lab
 from lab.vip import VipClient
@@ -106,6 +107,7 @@ def main(argv=None):
     state = os.path.join(Lab().dir, "bench-recovery-state")
     shutil.rmtree(state, ignore_errors=True)  # the bench's own ledger: budgets start from zero
     lab = Lab(state_dir=state)
+    reset_budgets(lab.vars, "bench: recovery.py")  # and unused budgets in vCenter
     started = utc_now()
     workdir = os.path.join(lab.dir, "bench-recovery")
     watcher = Rulebook(workdir, name="watcher", cluster=bench_inventory(lab, workdir + "-inventory", args.runs),

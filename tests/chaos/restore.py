@@ -16,9 +16,8 @@ import subprocess
 from audits import client
 from context import Context
 from lab import nodes
+from lab.budgets import reset_budgets
 from target import CHAOS, HIERARCHY, HOST_HIERARCHY, HOST_OWNER, HOST_VMS, NODE_NAMES, PRIMARY
-from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog
-from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import record
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
@@ -62,16 +61,6 @@ def owner_now(lab, hierarchy=HIERARCHY):
         return cluster.to_lab(owner) if owner else owner
 
 
-def reset_budgets(lab):
-    """Each scenario starts with the budgets unused, as it starts with a ledger of its own: the uses are
-    counted from vCenter's events, which outlive a scenario, so an operator's reset_budget is posted."""
-    cluster = lab.cluster
-    with client(lab, timeout=10) as c:
-        for hierarchy in (HIERARCHY, HOST_HIERARCHY):
-            name = cluster.hierarchy if hierarchy == cluster.lab_hierarchy else hierarchy
-            BudgetLog(RootAnnotations(c)).post(record(name, "reset_budget", "act", reason="chaos: a new scenario"))
-
-
 def sweep(lab, keep):
     """Nothing of `web` on the nodes other than `keep` (strays of a failed scenario)."""
     for name in NODE_NAMES:
@@ -91,7 +80,10 @@ def restore(lab, log=print):
         lab.fault("hosts/%s/recover" % host)
     clear_links(lab)
     power_all_on(lab)
-    reset_budgets(lab)
+    # Each scenario starts with unused budgets, as it starts with a ledger of its own.
+    cluster = lab.cluster
+    reset_budgets(lab.vars, "chaos: a new scenario", [cluster.hierarchy if h == cluster.lab_hierarchy else h
+                                                      for h in (HIERARCHY, HOST_HIERARCHY)])
     owner = owner_now(lab)
     sweep(lab, owner)
     if owner == PRIMARY and lab.serving() == {PRIMARY: ["vip", "app"]} and lab.who_serves() == PRIMARY:

@@ -12,9 +12,7 @@ from cluster_runs import LAB, playbook, until, vip_answer, where
 from lab.control import Control
 from lab.rulebook import Rulebook
 
-from ansible_collections.vigil.ha.plugins.module_utils.state.budget_events import BudgetLog
-from ansible_collections.vigil.ha.plugins.module_utils.state.ledger import record
-from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+from lab.budgets import reset_budgets
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import VsphereClient
 
 LAB_VARS = os.path.join(LAB, "vcenter.json")
@@ -49,19 +47,10 @@ def own_ledger(request):
     path = os.path.join(LAB, "orchestration-state-%d-%s" % (os.getpid(), request.module.__name__))
     os.environ["VIGIL_LAB_TEST_STATE"] = path
     if os.path.exists(LAB_VARS):
-        reset_budgets()
+        with open(LAB_VARS) as f:
+            reset_budgets(json.load(f), "lab tests: " + request.module.__name__)
     yield path
     os.environ.pop("VIGIL_LAB_TEST_STATE", None)
-
-
-def reset_budgets(hierarchies=("web", "erp")):
-    """An operator's reset_budget of the lab's hierarchies (docs/state.md, "Budgets"), posted in vCenter."""
-    with open(LAB_VARS) as f:
-        lab = json.load(f)
-    with VsphereClient(lab["vcenter_hostname"], lab["vcenter_username"], lab["vcenter_password"],
-                       port=lab["vcenter_port"], ca_path=lab["vcenter_ca_path"], timeout=10) as c:
-        for hierarchy in hierarchies:
-            BudgetLog(RootAnnotations(c)).post(record(hierarchy, "reset_budget", "act", reason="a lab test module"))
 
 
 def post(lab, path):
