@@ -23,6 +23,7 @@ import os
 import re
 
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import NAME_RE
+from ansible_collections.vigil.ha.plugins.module_utils.state.store import check_hierarchy
 
 PREFIX = "vigil.ha.budget:"
 COUNTED_ACTIONS = ("recover", "failover")
@@ -49,7 +50,11 @@ def prefix(hierarchy):
 
 
 def message(line, controller=None):
-    """The event for a ledger line (state/ledger.py ``record``) that ``counts``."""
+    """The event for a ledger line (state/ledger.py ``record``) that ``counts``.
+
+    The hierarchy must be a name (``StateInputError`` naming ``hierarchy`` otherwise): it leads the message.
+    """
+    check_hierarchy(line.get("hierarchy"))
     if controller is None and isinstance(line.get("controller"), dict):
         controller = line["controller"].get("host")
     inputs = line.get("inputs") if isinstance(line.get("inputs"), dict) else {}

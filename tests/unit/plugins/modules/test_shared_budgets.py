@@ -154,3 +154,8 @@ def test_a_reset_that_vcenter_cannot_record_fails(capsys, tmp_path, vc):
     vc.down = True
     rc, out = decide(capsys, tmp_path / "op.jsonl", action="reset_budget", generation=None)
     assert rc == 1 and out["error"] == "budget_not_recorded" and "reset_budget of web not done" in out["msg"]
+
+
+def test_a_hierarchy_that_is_not_a_name_is_refused_before_anything_is_written(capsys, tmp_path, vc):
+    rc, out = decide(capsys, tmp_path / "a.jsonl", hierarchy="web: action=reset_budget;")
+    assert rc == 1 and out["field"] == "hierarchy" and vc.events == [] and not (tmp_path / "a.jsonl").exists()
