@@ -65,7 +65,7 @@ def fmt(when):
     return when.strftime(TIME_FORMAT) if when else None
 
 
-def _parse_time(text):
+def parse_time(text):
     try:
         return datetime.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
     except (TypeError, ValueError):
@@ -118,7 +118,7 @@ def parse_value(text, where):
         raise StateCorruptError("custom attribute %s holds %r, not holder=W;epoch=N;expiry=TIME;renewed=TIME: fix or "
                                 "remove it in vCenter" % (where, text), field=where)
     return {"holder": items.get("holder") or None, "epoch": int(epoch),
-            "expiry": _parse_time(items.get("expiry")), "renewed": _parse_time(items.get("renewed"))}
+            "expiry": parse_time(items.get("expiry")), "renewed": parse_time(items.get("renewed"))}
 
 
 def effective(snapshot, cluster):
@@ -129,7 +129,7 @@ def effective(snapshot, cluster):
     lease.update(cluster=cluster, field=name, key=snapshot["fields"].get(name))
     follow_claims(snapshot, lease, lambda epoch: claim_field(cluster, epoch), parse_value, number="epoch")
     orphaned = snapshot["values"].get(snapshot["fields"].get(orphan_field(cluster)))
-    lease["orphaned"] = _parse_time(orphaned)
+    lease["orphaned"] = parse_time(orphaned)
     return lease
 
 
@@ -214,7 +214,9 @@ class Lease(object):
         """A claim without a value seen for 2 x ttl: its writer died between two calls (a live one
         values it one call later). Removed as repair_state would; a writer that resumes then fails."""
         key = lease["pending"]["key"]
-        self.pending_seen = {key: self.pending_seen.get(key, now)}
+        first = self.pending_seen.get(key, now)
+        self.pending_seen.clear()  # in place: the source shares it across its reconnections
+        self.pending_seen[key] = first
         return (now - self.pending_seen[key]).total_seconds() >= 2 * ttl
 
     def renew(self, holder, epoch, ttl, check_mode=False):
