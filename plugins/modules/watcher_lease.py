@@ -17,9 +17,9 @@ description:
   - The epoch grows by one with every change of holder. It is the fencing token - a playbook run by a
     watcher carries the epoch the watcher held, and O(action=require) refuses the run
     (C(error=stale_lease)) when vCenter holds another epoch or the lease expired.
-  - A change of holder is a compare-and-set through vCenter, with the same claim attributes as
+  - "A change of holder is a compare-and-set through vCenter, with the same claim attributes as
     M(vigil.ha.hierarchy_state), and is posted to vCenter's event log
-    (C(vigil.ha watcher lease prod: w2 took over from w1 (epoch 5; ...))).
+    (for example C(vigil.ha watcher lease prod: w2 took over from w1 ...))."
   - See C(docs/state.md) and C(docs/eda.md).
 author:
   - vigil.ha developers (@vigil-ha)
@@ -193,8 +193,8 @@ def main():
         if p["action"] == "get":
             result.update(_lease(lease.get()))
         elif p["action"] == "require":
-            result.update(_lease(lease.require(p["epoch"])), msg="watcher lease %s: epoch %d holds" % (p["cluster"],
-                                                                                                      p["epoch"]))
+            held = lease.require(p["epoch"])
+            result.update(_lease(held), msg="watcher lease %s: epoch %d holds" % (p["cluster"], p["epoch"]))
         else:
             try:
                 if p["action"] == "acquire":
