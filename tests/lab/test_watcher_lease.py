@@ -14,6 +14,9 @@ import pytest
 
 from cluster_runs import ledger_lines, playbook, until, vip_answer
 
+from ansible_collections.vigil.ha.plugins.module_utils.state.lease import Lease
+from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
 
 TTL, RENEW = 15, 5
@@ -26,7 +29,7 @@ def holds(rulebook, name):
                                        % name, rulebook.output())]
 
 
-def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebooks, control):
+def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebooks, control, client):
     a = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-a"))
     b = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-b"))
     watchers = {"watcher-a": a, "watcher-b": b}
@@ -62,6 +65,11 @@ def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebo
                      standby.output())
     assert "skipping: [localhost]" not in standby.output().split("still holds its lease]")[1][:300]
     assert vip_answer() == "node2"
+    # Stopped (SIGTERM), the watcher hands the lease on at once.
+    epoch = holds(standby, standby_name)[-1]
+    standby.stop()
+    lease = Lease(RootAnnotations(client), "vigil_ha_cluster").get()
+    assert (lease["holder"], lease["epoch"], lease["held"]) == (None, epoch + 1, False), lease
 
 
 def test_a_run_carrying_an_epoch_vcenter_no_longer_holds_does_nothing(web):

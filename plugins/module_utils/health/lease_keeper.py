@@ -72,6 +72,12 @@ class LeaseKeeper(object):
         self.held, self.epoch, self.until, self.last = True, epoch, started + self.ttl, done["after"]
         return "acquired" if new else "renewed"
 
+    def release(self, lease):
+        """Give the lease up (the watcher stops); standby from now on."""
+        epoch, self.held, self.epoch = self.epoch, False, None
+        if epoch is not None:
+            lease.release(self.holder, epoch)
+
     def _orphan(self, lease):
         """Mark the lease orphaned once nobody has held it for ``orphan_after`` (a standby that cannot take it)."""
         last = self.last or {}

@@ -109,6 +109,12 @@ class VcenterLink(object):
         lease.pending_seen = self.pending_seen
         return keeper.tick(lease)
 
+    def lease_release(self, keeper, cluster):
+        """Give the lease up (the watcher stops): a standby takes it at its next tick."""
+        from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+        if self.client is not None:
+            keeper.release(watcher_lease.Lease(RootAnnotations(self.client), cluster))
+
     def close(self):
         client, self.client = self.client, None
         if client is not None:
@@ -231,8 +237,13 @@ class HealthSource(object):
         try:
             await asyncio.gather(*loops)
         finally:
-            # Cancelled (the rulebook stops): log out now rather than leave
-            # vCenter a session per restart of the watcher until it expires.
+            # Cancelled (the rulebook stops): hand the lease on now rather than after its ttl,
+            # and log out rather than leave vCenter a session per restart until it expires.
+            if self.keeper is not None and self.keeper.active:
+                try:
+                    self.link.lease_release(self.keeper, self.cluster_group)
+                except Exception as exc:  # pylint: disable=broad-except
+                    LOG.warning("vigil.ha.health: watcher lease %s not released: %s", self.cluster_group, exc)
             self.link.close()
 
     # -- vCenter ---------------------------------------------------------

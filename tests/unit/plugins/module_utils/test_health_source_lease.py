@@ -31,6 +31,9 @@ class LeaseLink(FakeLink):
         self.ticks += 1
         return keeper.tick(wl.Lease(FakeAnnotations(self.vc), cluster))
 
+    def lease_release(self, keeper, cluster):
+        keeper.release(wl.Lease(FakeAnnotations(self.vc), cluster))
+
 
 def engine(link, steps, holder="w2", ttl=1):
     async def main():
@@ -56,7 +59,8 @@ def test_a_standby_marks_its_events_and_emits_the_pending_failure_again_when_it_
     assert [(e["lease"]["active"], e.get("replay", False)) for e in failed] == [(False, False), (True, True)]
     assert failed[1]["lease"] == {"holder": "w2", "epoch": 2, "active": True}
     assert failed[1]["generation"] == 4 and failed[0]["seq"] == failed[1]["seq"]
-    assert "w2 took over from w1 (epoch 2; expired" in vc.events[-1]["message"]
+    assert "w2 took over from w1 (epoch 2; expired" in vc.events[-2]["message"]
+    assert vc.events[-1]["message"] == "vigil.ha watcher lease prod: w2 released it (epoch 3)"  # stopped
 
 
 def test_a_watcher_that_loses_the_lease_stands_by_at_once(caplog):
@@ -128,3 +132,12 @@ def test_lease_options_are_checked(options, field):
     with pytest.raises(wl.StateInputError) as err:
         lease_keeper.check_options(options)
     assert err.value.details["field"] == field
+
+
+def test_a_watcher_that_stops_releases_its_lease():
+    vc = FakeVcenter()
+    link = LeaseLink([first_batch()], {"web": {"owner": "node1", "generation": 4}}, vc)
+    engine(link, [(0.5, None)], ttl=5)
+    lease = wl.Lease(FakeAnnotations(vc), "prod").get()
+    assert (lease["holder"], lease["epoch"], lease["held"]) == (None, 2, False)
+    assert vc.events[-1]["message"] == "vigil.ha watcher lease prod: w2 released it (epoch 2)"
