@@ -215,7 +215,8 @@ class HealthSource(object):
                             self.cluster_group, "held by %s" % (self.keeper.last or {}).get("holder")
                             if result == "lost" else "not renewed in time")
             active = self.keeper.active
-            await asyncio.sleep(self.options["lease_renew"])
+            # Not connected yet (starting, reconnecting): try again as soon as the watch is back.
+            await asyncio.sleep(self.options["lease_renew"] if self.link.client is not None else 0.5)
 
     async def _replay(self):
         """Emit again, as active, the failures seen while standby (a failure pending when the old holder died)."""
