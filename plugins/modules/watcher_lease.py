@@ -187,33 +187,36 @@ def main():
     except StateError as exc:
         fail(module, exc, out)
 
+    def change(lease):
+        if p["action"] == "acquire":
+            return lease.acquire(p["holder"], p["ttl"], epoch=p["epoch"], check_mode=module.check_mode)
+        if p["action"] == "renew":
+            return lease.renew(p["holder"], p["epoch"], p["ttl"], check_mode=module.check_mode)
+        return lease.release(p["holder"], p["epoch"], check_mode=module.check_mode)
+
     def act(client):
         lease = wl.Lease(RootAnnotations(client), p["cluster"])
         result = dict(out)
         if p["action"] == "get":
             result.update(_lease(lease.get()))
-        elif p["action"] == "require":
-            held = lease.require(p["epoch"])
-            result.update(_lease(held), msg="watcher lease %s: epoch %d holds" % (p["cluster"], p["epoch"]))
-        else:
-            try:
-                if p["action"] == "acquire":
-                    done = lease.acquire(p["holder"], p["ttl"], epoch=p["epoch"], check_mode=module.check_mode)
-                elif p["action"] == "renew":
-                    done = lease.renew(p["holder"], p["epoch"], p["ttl"], check_mode=module.check_mode)
-                else:
-                    done = lease.release(p["holder"], p["epoch"], check_mode=module.check_mode)
-            except wl.StaleGenerationError as exc:  # busy or lost: say what vCenter holds
-                raise exc.add_fields(**_lease(exc.details.get("current") or {}))
-            result.update(_lease(done["after"]), changed=done["changed"], msg=done["msg"])
-            if done.get("event"):
-                result["event"] = done["event"]
-            for warning in done.get("warnings", []):
-                module.warn(warning)
-            if module._diff and done["changed"]:
-                keys = ("holder", "epoch", "expiry")
-                result["diff"] = {"before": dict((k, done["before"][k]) for k in keys),
-                                  "after": dict((k, done["after"][k]) for k in keys)}
+            return result
+        try:
+            if p["action"] == "require":
+                result.update(_lease(lease.require(p["epoch"])), msg="watcher lease %s: epoch %d holds"
+                              % (p["cluster"], p["epoch"]))
+                return result
+            done = change(lease)
+        except wl.StaleGenerationError as exc:  # busy or lost: say what vCenter holds
+            raise exc.add_fields(**_lease(exc.details.get("current") or {}))
+        result.update(_lease(done["after"]), changed=done["changed"], msg=done["msg"])
+        if done.get("event"):
+            result["event"] = done["event"]
+        for warning in done.get("warnings", []):
+            module.warn(warning)
+        if module._diff and done["changed"]:
+            keys = ("holder", "epoch", "expiry")
+            result["diff"] = {"before": dict((k, done["before"][k]) for k in keys),
+                              "after": dict((k, done["after"][k]) for k in keys)}
         return result
 
     run(module, act, base=out)
