@@ -43,7 +43,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
 
 PREFIX = "vigil.ha.watcher."
 EVENT_PREFIX = "vigil.ha watcher lease "
-CLUSTER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # an Ansible group name
+# An inventory group name; no '.', which separates the lease's attribute from its claims and orphaned mark.
+CLUSTER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
 HOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
 MAX_TTL = 3600
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -74,8 +75,8 @@ def parse_time(text):
 
 def check_cluster(cluster):
     if not isinstance(cluster, str) or not CLUSTER_RE.match(cluster):
-        raise StateInputError("cluster: must be an inventory group name (letters, digits, '_', not starting with a "
-                              "digit, at most 100 characters), not %r" % (cluster,), field="cluster")
+        raise StateInputError("cluster: must be an inventory group name (letters, digits, '_', '-', not starting "
+                              "with '-', at most 100 characters), not %r" % (cluster,), field="cluster")
     return cluster
 
 

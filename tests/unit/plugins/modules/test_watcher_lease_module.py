@@ -62,7 +62,7 @@ def test_check_mode_writes_nothing(capsys, vc):
     ({"action": "acquire", "holder": "bad holder"}, "holder"),
     ({"action": "acquire", "holder": "ctl1", "ttl": 0}, "ttl"),
     ({"action": "require", "epoch": 0}, "epoch"),
-    ({"cluster": "a-b"}, "cluster"),
+    ({"cluster": "a.b"}, "cluster"),
 ])
 def test_bad_input_names_the_field_and_reaches_no_vcenter(capsys, vc, args, field):
     base = dict(CONN, cluster="prod")
