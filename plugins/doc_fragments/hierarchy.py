@@ -60,6 +60,8 @@ options:
       - The generation vCenter must hold for this step to act (the plan's generation before
         its commit point, its new generation after). When vCenter holds another (a run frozen
         while another run moved the hierarchy), the module fails with C(error=stale) and does
-        nothing. The playbooks pass it for every step they run through vCenter.
+        nothing. The playbooks pass it for every step of a plan (for a kit's action on a node,
+        through M(vigil.ha.hierarchy_state) with O(vigil.ha.hierarchy_state#module:action=require)
+        just before it).
     type: int
 """

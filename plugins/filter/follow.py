@@ -28,6 +28,12 @@ options:
     description: The observation of the hierarchy (filter C(vigil.ha.observations)).
     type: dict
     required: true
+  generation:
+    description:
+      - The generation vCenter holds now. Given, a decision to follow comes with
+        C(plan), the move as a plan without steps (generation + 1, the new owner),
+        for C(playbooks/tasks/run_plan.yml).
+    type: int
 """
 
 EXAMPLES = r"""
@@ -38,7 +44,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(decision) (V(stay), V(follow) or V(refuse)), C(owner) (the owner after it) and C(reason).
+  description:
+    - C(decision) (V(stay), V(follow) or V(refuse)), C(owner) (the owner after it) and C(reason);
+      with O(generation) and V(follow), C(plan).
   type: dict
 """
 

@@ -90,6 +90,7 @@ options:
         vCenter reports the host powered off; the next level (its BMC) decides.
     type: str
 extends_documentation_fragment:
+  - vigil.ha.hierarchy.generation
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
@@ -151,13 +152,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError, VigilError
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AgentError, AgentRunner
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import (
-    AGENT, MAX_DELAY, LevelFailed, NotFenced, fence_in_order)
+    AGENT, MAX_DELAY, LevelFailed, fence_in_order)
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, fence_error_from
 from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import client_from_module, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
+    client_from_module, require_step_generation, step_generation_spec, vcenter_argument_spec)
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 LEVEL_SPEC = dict(
@@ -187,14 +189,18 @@ class NodeFencer(object):
             return self.agent(level, check_mode)
         return self.vcenter(check_mode)
 
+    def connected(self):
+        if self.client is None:
+            self.client = client_from_module(self.module).connect()
+        return self.client
+
     def vcenter(self, check_mode):
         p = self.module.params
         if not p["vms"]:
             return {"fenced": True, "changed": False, "msg": "no VM of it to power off"}
         results = []
         try:
-            if self.client is None:
-                self.client = client_from_module(self.module).connect()
+            self.connected()
             fencer = Fencer(VmOperations(self.client))
             for vm in p["vms"]:
                 ident = vm.get("params") or vm  # a vm resource of the hierarchy, or a node's vm
@@ -235,6 +241,7 @@ def main():
         fence_timeout=dict(type="int", default=60),
         host_unanswered=dict(type="str"),
     )
+    spec.update(step_generation_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     base = dict(changed=False, fenced=False, attempts=[], name=p["name"])
@@ -248,9 +255,12 @@ def main():
             fail(module, InputError("levels[%d].agent: required for fence_agent" % i, field="levels"), base)
     fencer = NodeFencer(module)
     try:
+        if p["expected_generation"] is not None:
+            # Before any level acts: a run frozen past another run's move must fence nothing.
+            require_step_generation(module, fencer.connected())
         result = fence_in_order(p["name"], p["levels"], fencer, delay=p["delay"], check_mode=module.check_mode)
-    except NotFenced as exc:
-        fail(module, exc, base)  # with the attempts, each level's own words
+    except VigilError as exc:
+        fail(module, exc, base)  # with the attempts, each level's own words; a stale step says so
     finally:
         fencer.close()
     result.update(name=p["name"])

@@ -29,6 +29,10 @@ description:
   - See C(docs/state.md) for the protocol, and for the custom attribute
     C(vigil.ha.transition.<hierarchy>.from.<N>) that exists while a write is
     under way.
+  - V(require) is the check a step makes before it acts where the step
+    itself cannot read vCenter (a kit's action on a node, over SSH). It fails
+    with RV(stale=true) unless vCenter holds O(expected_generation) and no
+    transition from it is under way. It writes nothing.
   - V(repair) inspects and repairs a state that a run left half written (the
     playbook C(vigil.ha.repair_state) runs it under the hierarchy's lock with
     what the nodes run); see O(action).
@@ -37,7 +41,8 @@ author:
 options:
   action:
     description:
-      - V(get) reads the state, V(set) compare-and-sets it.
+      - V(get) reads the state, V(set) compare-and-sets it, V(require) checks
+        that vCenter still holds O(expected_generation) (a step's fencing token).
       - V(alert) posts an event in vCenter that asks for an operator (for
         example when a node must be fenced and cannot be), with O(reason);
         the state is not touched.
@@ -52,7 +57,7 @@ options:
         repair is posted to vCenter's event log. Run it under
         M(vigil.ha.hierarchy_lock), so that no run of this controller is writing.
     type: str
-    choices: [get, set, alert, repair]
+    choices: [get, set, require, alert, repair]
     default: get
   owner:
     description:
@@ -67,6 +72,7 @@ options:
     description:
       - With O(action=set), the generation this step was planned from (V(0) for a
         hierarchy never set). Nothing is written unless vCenter holds it.
+      - With O(action=require), the generation the step belongs to; required.
     type: int
   run_id:
     description:
@@ -108,7 +114,8 @@ options:
     default: {}
   fail_on_stale:
     description:
-      - Fail the task when the write is refused as stale. With V(false) the
+      - Fail the task when the write (or, with O(action=require), the step) is
+        refused as stale. With V(false) the
         task succeeds with RV(stale=true) and C(changed=false), for playbooks
         that end quietly on a duplicate event.
     type: bool
@@ -168,6 +175,12 @@ EXAMPLES = r"""
   ansible.builtin.meta: end_play
   when: moved.stale
 
+- name: Before acting on a node, check that no other run moved app1 meanwhile
+  vigil.ha.hierarchy_state:
+    hierarchy: app1
+    action: require
+    expected_generation: 7
+
 - name: Repair the state a dead run left half written (see the playbook vigil.ha.repair_state)
   vigil.ha.hierarchy_state:
     hierarchy: app1
@@ -193,21 +206,23 @@ hierarchy:
 owner:
   description:
     - Owner in vCenter after the task (V(null) for none). When stale, the owner vCenter holds.
-  returned: with O(action=get) or O(action=set), success or stale
+  returned: with O(action=get), O(action=set) or O(action=require), success or stale
   type: str
   sample: node2
 generation:
   description: Generation in vCenter after the task (V(0) when never set). When stale, the one vCenter holds.
-  returned: with O(action=get) or O(action=set), success or stale
+  returned: with O(action=get), O(action=set) or O(action=require), success or stale
   type: int
   sample: 7
 since:
   description: When the owner was set, UTC, as written by the controller that set it.
-  returned: with O(action=get) or O(action=set), success or stale
+  returned: with O(action=get), O(action=set) or O(action=require), success or stale
   type: str
   sample: "2026-01-02T03:04:05Z"
 stale:
-  description: Whether a write was refused because vCenter holds another generation (nothing written).
+  description:
+    - Whether a write was refused because vCenter holds another generation (nothing written), or, with
+      O(action=require), whether the step is refused.
   returned: always
   type: bool
   sample: false
@@ -317,7 +332,7 @@ def main():
     spec = vcenter_argument_spec()
     spec.update(
         hierarchy=dict(type="str", required=True),
-        action=dict(type="str", choices=["get", "set", "alert", "repair"], default="get"),
+        action=dict(type="str", choices=["get", "set", "require", "alert", "repair"], default="get"),
         owner=dict(type="str"),
         generation=dict(type="int"),
         expected_generation=dict(type="int"),
@@ -332,6 +347,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_if=[("action", "set", ("owner", "generation", "expected_generation")),
+                                        ("action", "require", ("expected_generation",)),
                                         ("action", "alert", ("reason",))])
     p = module.params
     out = dict(changed=False, hierarchy=p["hierarchy"], stale=False)
@@ -359,6 +375,12 @@ def main():
             state = store.read(p["hierarchy"])
             result.update(_state(state), pending=state["pending"] and dict(
                 (k, state["pending"][k]) for k in ("field", "from")))
+        elif p["action"] == "require":
+            try:
+                result.update(_state(store.require(p["hierarchy"], p["expected_generation"])))
+            except StaleGenerationError as exc:
+                result.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind,
+                              msg=exc.message, failed=p["fail_on_stale"])
         else:
             try:
                 done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],

@@ -29,10 +29,8 @@ MUTATIONS = [
      ["host_not_responding", "esxi_host_isolated"]),
     ("start before a fence agent confirmed (the fencing levels' task ignores errors)",
      "playbooks/tasks/step_fence.yml",
-     "    host_unanswered: \"{{ (vigil_ha_observed.unanswered | default({}))[vigil_ha_step.node] | default(omit) }}\"\n"
-     "  timeout: >-",
-     "    host_unanswered: \"{{ (vigil_ha_observed.unanswered | default({}))[vigil_ha_step.node] | default(omit) }}\"\n"
-     "  ignore_errors: true\n  timeout: >-",
+     "    expected_generation: \"{{ vigil_ha_step_generation | default(omit) }}\"\n  timeout: >-",
+     "    expected_generation: \"{{ vigil_ha_step_generation | default(omit) }}\"\n  ignore_errors: true\n  timeout: >-",
      ["host_crash_bmc_unreachable", "host_fencing_levels_all_fail"]),
     ("no stale refusal in the plan (an event's expected generation is not compared)",
      "plugins/module_utils/model/plan.py",
@@ -62,6 +60,11 @@ MUTATIONS = [
      "        if current[\"generation\"] != generation or current[\"pending\"]:",
      "        if False:  # mutation",
      ["frozen_controller_after_a_move"]),
+    ("node steps do not check their generation (a frozen run starts on its node after another run's move)",
+     "playbooks/tasks/step_node.yml",
+     "    action: require\n",
+     "    action: get\n",
+     ["frozen_controller_after_its_commit"]),
 ]
 
 

@@ -67,12 +67,25 @@ def decide(name, members, owner, running):
                       % (name, owner, new, where)}
 
 
-def from_observed(hierarchy, nodes, owner, observed):
-    """``decide`` on what a playbook observed (model/observations.py ``vms``: power state and host per resource)."""
+def with_plan(found, generation):
+    """``found`` with, when the owner follows, the move as a plan without steps
+    (model/plan.py's shape), which playbooks/tasks/run_plan.yml records under
+    the lock with a compare-and-set from ``generation``."""
+    if found["decision"] == FOLLOW and generation is not None:
+        generation = int(generation)
+        found = dict(found, plan={"action": "adopt", "steps": [], "commit_at": 0, "owner": found["owner"],
+                                  "generation_before": generation, "generation": generation + 1,
+                                  "reason": found["reason"]})
+    return found
+
+
+def from_observed(hierarchy, nodes, owner, observed, generation=None):
+    """``decide`` on what a playbook observed (model/observations.py ``vms``: power state and host per resource);
+    with ``generation`` (vCenter's now), the plan of the move when the owner follows."""
     if not all((nodes.get(m["node"]) or {}).get("mode") == "host" for m in hierarchy["nodes"]):
         return {"decision": STAY, "owner": owner or None,
                 "reason": "%s is not a host mode hierarchy: its nodes do not follow VMs" % hierarchy["name"]}
     members = [(m["node"], (nodes.get(m["node"]) or {}).get("esxi") or m["node"]) for m in hierarchy["nodes"]]
     vms = (observed or {}).get("vms") or {}
     running = dict((r, vm["host"]) for r, vm in vms.items() if vm.get("power_state") == "poweredOn" and vm.get("host"))
-    return decide(hierarchy["name"], members, owner or None, running)
+    return with_plan(decide(hierarchy["name"], members, owner or None, running), generation)

@@ -10,7 +10,7 @@ its generation. It returns a ``Plan``: either refused, with a code and a
 reason that names the hierarchy, node or resource, or ordered steps that a
 playbook runs one after the other. Nothing here acts; the same inputs always
 give the same plan. docs/plans.md explains the rules, and the golden cases in
-tests/unit/plugins/module_utils/plan_cases/ pin them down.
+tests/unit/plugins/module_utils/model/plan_cases/ pin them down.
 
 Order of a move: stop top-down (reverse start order) on the old node, fence
 it when it cannot be trusted to have stopped, then start bottom-up (start

@@ -64,6 +64,13 @@ def unchanged(ctx, gen, owner=PRIMARY):
     ctx.expect(now == (gen, owner), "vCenter holds %s, expected %s unchanged" % (now, (gen, owner)))
 
 
+def _resume(pgid):
+    try:
+        os.killpg(pgid, signal.SIGCONT)
+    except ProcessLookupError:  # it ended: nothing left to resume
+        pass
+
+
 def frozen_run(ctx, name, args, task, what):
     """Start `ansible-playbook vigil.ha.NAME` as another controller (its own lock
     and ledger) and freeze it (SIGSTOP, its whole session) when its output
@@ -76,11 +83,11 @@ def frozen_run(ctx, name, args, task, what):
             os.killpg(proc.pid, signal.SIGSTOP)
             frozen.set()
     run, wait = ctx.start_playbook(name, *args, on_line=freeze, controller="a")
-    ctx.on_cleanup(lambda: os.killpg(run.pgid, signal.SIGCONT))   # never leave it frozen
+    ctx.on_cleanup(lambda: _resume(run.pgid))   # never leave it frozen
     ctx.until(frozen.is_set, 120, "the first controller reaches %s" % what)
 
     def resume():
-        os.killpg(run.pgid, signal.SIGCONT)
+        _resume(run.pgid)
         return wait()
     return resume
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad input: credentials, certificates, every bad configuration of the
-validator's table (tests/unit/plugins/module_utils/test_validation.py)."""
+validator's table (tests/unit/plugins/module_utils/config/test_validation.py)."""
 from __future__ import annotations
 
 import importlib.util

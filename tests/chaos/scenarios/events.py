@@ -105,3 +105,32 @@ def frozen_controller_after_a_move(ctx):
     ctx.expect("OPERATOR NEEDED" not in first.text, "a stale run asked for an operator")
     serves(ctx, STANDBY)
     unchanged(ctx, gen + 1, STANDBY)
+
+
+@scenario("frozen_controller_after_its_commit", budget=300,
+          fault="node1 crashes; a first controller fails web over to node2 and is frozen (SIGSTOP) right after it "
+                "recorded the move, before its starts; node1 comes back and a second controller switches web to "
+                "node1; then the first resumes",
+          expect="the first's starts on node2 find generation+2 in vCenter and are refused (stale): it starts "
+                 "nothing, records refused: stale; node1 alone serves")
+def frozen_controller_after_its_commit(ctx):
+    """The starts belong to the plan's new generation: a run frozen after
+    its commit and resumed after another run's move starts nothing on its
+    node, although the node itself cannot read vCenter (the controller checks
+    before each node step)."""
+    gen, dummy = generation(ctx)
+    ctx.fault("vms/%s/crash" % PRIMARY)
+    args = ("-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
+    resume = frozen_run(ctx, "failover", args, "TASK [Start it on the new node]", "its starts")
+    ctx.until(lambda: generation(ctx) == (gen + 1, STANDBY), 30, "the first controller's move is recorded")
+    ctx.fault("vms/%s/poweron" % PRIMARY)
+    ctx.until(lambda: ssh_open(nodes.node_named(PRIMARY).address), 60, "node1 boots")
+    moved(ctx, ctx.playbook("switchover", "-e", "target=" + PRIMARY, controller="b"), PRIMARY, gen + 2)
+    serves(ctx, PRIMARY)
+    first = resume()
+    refused(ctx, first, "stale")
+    ctx.expect(not [s for s in steps_ran(first) if s.startswith("start ")],
+               "the frozen controller started something: %s" % steps_ran(first))
+    ctx.expect("OPERATOR NEEDED" not in first.text, "a stale run asked for an operator")
+    serves(ctx, PRIMARY)
+    unchanged(ctx, gen + 2, PRIMARY)

@@ -11,7 +11,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_modul
 from ansible_collections.vigil.ha.plugins.modules import fence
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_fencing import FakeOps
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.fencing.test_fencing import FakeOps
 
 CONN = {"hostname": "vc.example", "username": "admin", "password": "s3cret-canary"}
 

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vigil.ha.plugins.modules import plan
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 
 def test_switchover_plan_stops_top_down_then_starts_bottom_up(capsys):

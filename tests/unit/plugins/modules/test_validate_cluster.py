@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ansible_collections.vigil.ha.plugins.modules import validate_cluster
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module as run_modules
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import base, example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import base, example_config
 
 
 def run_module(capsys, args):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import validate
 from ansible_collections.vigil.ha.plugins.module_utils.model.selection import nodes_to_ask, vm_step, what_to_read
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 HOSTS = {"esx1": {"mode": "host", "esxi": "e1"}, "esx2": {"mode": "host", "esxi": "e2"}}
 HOST_MODE = {"name": "h", "nodes": [{"node": "esx1"}, {"node": "esx2"}], "resources": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import validate
 from ansible_collections.vigil.ha.plugins.module_utils.model.fence_targets import fence_targets
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 AGENT = {"method": "fence_agent", "agent": "fence_ipmilan", "options": {"ip": "10.0.0.31", "username": "admin"},
          "password_env": "BMC_PASSWORD"}

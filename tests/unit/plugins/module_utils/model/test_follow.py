@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.model.follow import FOLLOW, REFUSE, STAY, decide, from_observed
+from ansible_collections.vigil.ha.plugins.module_utils.model.follow import FOLLOW, REFUSE, STAY, decide, from_observed, with_plan
 
 MEMBERS = [("esx1", "esxi-01"), ("esx2", "esxi-02"), ("esx3", "esxi-03")]
 
@@ -44,3 +44,12 @@ def test_a_guest_mode_hierarchy_never_follows():
                         "node2": {"power_state": "poweredOn", "host": "esxi-02"}}}
     found = from_observed(hierarchy, nodes, "node1", observed)
     assert (found["decision"], found["owner"]) == (STAY, "node1") and "not a host mode hierarchy" in found["reason"]
+
+
+def test_a_follow_comes_with_its_plan_without_steps():
+    """vigil.ha.adopt runs the move through run_plan.yml: a plan from vCenter's generation to the next."""
+    found = with_plan(decide("erp", MEMBERS, "esx1", {"db": "esxi-02"}), "4")
+    assert found["plan"] == {"action": "adopt", "steps": [], "commit_at": 0, "owner": "esx2",
+                             "generation_before": 4, "generation": 5, "reason": found["reason"]}
+    assert "plan" not in with_plan(decide("erp", MEMBERS, "esx1", {"db": "esxi-01"}), 4)
+    assert "plan" not in with_plan(decide("erp", MEMBERS, "esx1", {"db": "esxi-02"}), None)

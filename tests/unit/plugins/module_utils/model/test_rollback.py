@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan import make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.model.rollback import way_out
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 FIRST = {"action": "switchover", "owner_before": "node1", "owner": "node2", "generation_before": 4, "generation": 5}
 OUT = {"web-vip": "out_of_service", "web-app": "out_of_service"}

@@ -12,7 +12,7 @@ import yaml
 from ansible_collections.vigil.ha.plugins.module_utils.config import validation
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, validate
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "cluster")
 
 U1 = "4213a1c5-7d1e-8f1a-2b3c-4d5e6f708101"

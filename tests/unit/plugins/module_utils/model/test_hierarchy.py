@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster, find_cycles, start_order
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load, validate
 
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.test_validation import example_config
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
 NODES = {
     "a": {"mode": "guest", "vm": {"moref": "vm-1"}},

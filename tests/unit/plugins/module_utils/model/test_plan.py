@@ -27,7 +27,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.config.validation import 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "plan_cases")
-DOCS = os.path.join(HERE, "..", "..", "..", "..", "docs", "plans.md")
+DOCS = os.path.join(HERE, "..", "..", "..", "..", "..", "docs", "plans.md")
 REGENERATE = os.environ.get("VIGIL_PLAN_REGENERATE") == "1"
 
 with open(os.path.join(CASES, "_clusters.yml")) as fixture:
