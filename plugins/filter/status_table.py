@@ -21,12 +21,21 @@ options:
     type: list
     elements: dict
     required: true
+  lease:
+    description:
+      - The cluster's watcher lease as M(vigil.ha.watcher_lease) reads it; a first line says who holds it
+        (holder, epoch, expiry), or since when no watcher does.
+    type: dict
 """
 
 EXAMPLES = r"""
 - name: Show the status
   ansible.builtin.debug:
     msg: "{{ statuses | vigil.ha.status_table }}"
+
+- name: Show the status with the watcher lease
+  ansible.builtin.debug:
+    msg: "{{ statuses | vigil.ha.status_table(lease) }}"
 """
 
 RETURN = r"""

@@ -16,7 +16,7 @@ import time
 
 import pytest
 import yaml
-from cluster_runs import LAB, playbook, until, where
+from cluster_runs import LAB, ledger_lines, playbook, until, where
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 from lab.control import Control
@@ -225,3 +225,19 @@ def test_vms_migrated_by_drs_are_followed_then_restarted_when_their_new_host_die
     for resource in VMS:
         seen = vm(lab, resource)
         assert (seen["host"], seen["power_state"]) == ("esxi-01.lab", "poweredOn")
+
+
+def test_an_adopt_carrying_a_lost_watcher_lease_changes_nothing(erp, lab, client):
+    # Issue 12: the adopt a watcher started after it lost its lease (its epoch is not vCenter's) is refused.
+    ops = VmOperations(client)
+    target = ops.hosts()["esxi-02.lab"]
+    for resource in ("erp-db", "erp-app"):
+        ops.relocate(vm(lab, resource)["moref"], target["moref"], target["pool"])
+    before = len(ledger_lines())
+    rc, out = run("adopt", "-e", "lease_epoch=999999")
+    assert rc != 0 and "adopt of erp refused (stale_lease)" in out, out
+    assert [(r["action"], r["decision"]) for r in ledger_lines()[before:]] == [("adopt", "refused: stale_lease")]
+    rc, out = run("status")
+    assert rc == 0 and "Hierarchy erp: in service on esxi-01.lab, generation %d" % erp in out, out
+    rc, out = run("adopt")  # without a lease (by hand) it follows the VMs
+    assert rc == 0 and where(out, "erp") == ("esxi-02.lab", erp + 1), out

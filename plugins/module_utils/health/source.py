@@ -26,6 +26,7 @@ and reports only what really changed meanwhile (``resync: true``).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 
@@ -38,6 +39,10 @@ from ansible_collections.vigil.ha.plugins.module_utils.health import node_checks
 from ansible_collections.vigil.ha.plugins.module_utils.health import repeats
 
 from ansible_collections.vigil.ha.plugins.module_utils.state import store as state_store
+
+from ansible_collections.vigil.ha.plugins.module_utils.state import lease as watcher_lease
+
+from ansible_collections.vigil.ha.plugins.module_utils.health.lease_keeper import DEFAULTS as LEASE_DEFAULTS
 
 from ansible_collections.vigil.ha.plugins.module_utils.model import switchback
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import ClusterView
@@ -61,6 +66,9 @@ DEFAULTS = {
     "recover_throttle": 20,  # a repeated local recovery within this is recorded, not run, seconds
     "failover_throttle": 120,  # a repeated failover (same generation) within this is recorded, not run, seconds
 }
+DEFAULTS.update(LEASE_DEFAULTS)  # the watcher lease (issue 12), used with a LeaseKeeper only
+NO_LEASE = {"holder": None, "epoch": None, "active": True}  # a lone watcher: always acts
+FAILED = ("failed", "unreachable")
 
 
 class VcenterLink(object):
@@ -69,6 +77,7 @@ class VcenterLink(object):
     def __init__(self, connect):
         self._connect = connect  # () -> a connected VsphereClient
         self.client = None
+        self.pending_seen = {}  # the lease's memory of a valueless claim, across reconnections
 
     def open(self):
         self.close()
@@ -91,6 +100,21 @@ class VcenterLink(object):
             out[name] = {"owner": state["owner"], "generation": state["generation"]}
         return out
 
+    def lease_tick(self, keeper, cluster):
+        """One lease operation (health/lease_keeper.py) over this session."""
+        from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+        if self.client is None:
+            raise VsphereError("not connected to vCenter")
+        lease = watcher_lease.Lease(RootAnnotations(self.client), cluster)
+        lease.pending_seen = self.pending_seen
+        return keeper.tick(lease)
+
+    def lease_release(self, keeper, cluster):
+        """Give the lease up (the watcher stops): a standby takes it at its next tick."""
+        from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
+        if self.client is not None:
+            keeper.release(watcher_lease.Lease(RootAnnotations(self.client), cluster))
+
     def close(self):
         client, self.client = self.client, None
         if client is not None:
@@ -105,7 +129,7 @@ def probe(kind, name, params):
 
 class HealthSource(object):
     def __init__(self, cluster, queue, link, options=None, ansible="ansible", inventory=None,
-                 factory=None, prober=probe, name="vcenter", reload=None):
+                 factory=None, prober=probe, name="vcenter", reload=None, keeper=None, cluster_group=None):
         self.name = name  # vCenter's host name, for its own events
         self.view = ClusterView(cluster, VcenterObjects())
         self.queue = queue
@@ -132,6 +156,12 @@ class HealthSource(object):
                                         "failover": self.options["failover_throttle"]})
         self.switchback = switchback.Switchback(self.options["switchback_settle"])
         self.probe_nodes = set()  # physical nodes awaiting a switchback: only their SSH check says they are up
+        # Issue 12: with a LeaseKeeper, only the lease's holder acts; a standby's events say active: false,
+        # and its failures are kept to be emitted again when it takes over (the generation in them
+        # keeps a failure the old holder handled from being handled twice).
+        self.keeper = keeper
+        self.cluster_group = cluster_group
+        self.unacted = {}  # subject -> the last event emitted while standby
 
     # -- plumbing --------------------------------------------------------
 
@@ -154,18 +184,67 @@ class HealthSource(object):
             maintenance=view.maintenance(hierarchy, node), fencing=view.fencing(node) if node else None,
             resync=resync)
         self.repeats.mark(event[events.KEY])
+        event[events.KEY]["lease"] = self.keeper.mark() if self.keeper else dict(NO_LEASE)
+        subject = (subject_type, name, hierarchy, node)
+        if event[events.KEY]["lease"]["active"]:
+            self.unacted.pop(subject, None)
+        else:
+            self.unacted[subject] = event
         LOG.info("event %s", event[events.KEY])
         await self.queue.put(event)
+
+    # -- the watcher lease (issue 12) --------------------------------------
+
+    async def _lease_loop(self):
+        """Acquire or renew every ``lease_renew`` seconds: one lease operation each time."""
+        active = False
+        while True:
+            try:
+                result = None
+                if self.link.client is not None:  # else (re)connecting: the lease runs out by its own count
+                    result = await self._thread("watcher lease", self.link.lease_tick, self.keeper, self.cluster_group)
+            except Exception as exc:  # pylint: disable=broad-except
+                LOG.warning("vigil.ha.health: watcher lease %s not renewed: %s", self.cluster_group, exc)
+                result = None
+            if result == "acquired":
+                LOG.warning("vigil.ha.health: watcher %s holds the lease of %s (epoch %s): active",
+                            self.keeper.holder, self.cluster_group, self.keeper.epoch)
+                await self._replay()
+            elif active and not self.keeper.active:
+                LOG.warning("vigil.ha.health: watcher %s lost the lease of %s (%s): standby", self.keeper.holder,
+                            self.cluster_group, "held by %s" % (self.keeper.last or {}).get("holder")
+                            if result == "lost" else "not renewed in time")
+            active = self.keeper.active
+            # Not connected yet (starting, reconnecting): try again as soon as the watch is back.
+            await asyncio.sleep(self.options["lease_renew"] if self.link.client is not None else 0.5)
+
+    async def _replay(self):
+        """Emit again, as active, the failures seen while standby (a failure pending when the old holder died)."""
+        kept, self.unacted = self.unacted, {}
+        for event in kept.values():
+            if event[events.KEY]["to"] not in FAILED:
+                continue
+            again = copy.deepcopy(event)
+            again[events.KEY].update(lease=self.keeper.mark(), replay=True)
+            LOG.info("event %s", again[events.KEY])  # the replay flag says it; lab/rulebook.py parses these lines
+            await self.queue.put(again)
 
     async def run(self):
         """Watch and check until cancelled; never returns in normal use."""
         loops = [self._vcenter_loop(), self._state_loop(), self._node_loop(), self._inventory_loop(),
                  self._endpoints()]
+        if self.keeper is not None:
+            loops.append(self._lease_loop())
         try:
             await asyncio.gather(*loops)
         finally:
-            # Cancelled (the rulebook stops): log out now rather than leave
-            # vCenter a session per restart of the watcher until it expires.
+            # Cancelled (the rulebook stops): hand the lease on now rather than after its ttl,
+            # and log out rather than leave vCenter a session per restart until it expires.
+            if self.keeper is not None and self.keeper.active:
+                try:
+                    self.link.lease_release(self.keeper, self.cluster_group)
+                except Exception as exc:  # pylint: disable=broad-except
+                    LOG.warning("vigil.ha.health: watcher lease %s not released: %s", self.cluster_group, exc)
             self.link.close()
 
     # -- vCenter ---------------------------------------------------------

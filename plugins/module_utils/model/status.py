@@ -37,9 +37,27 @@ def hierarchy_status(hierarchy, state, observed):
     }
 
 
-def status_table(statuses):
-    """Lines of text: one block per hierarchy."""
-    lines = []
+def lease_line(lease):
+    """One line on the cluster's watcher lease (vigil.ha.watcher_lease's get), or None without one."""
+    if not lease or lease.get("epoch") is None:
+        return None
+    name = "Watcher lease %s" % lease.get("cluster")
+    if lease.get("held"):
+        return "%s: held by %s, epoch %s, until %s" % (name, lease["holder"], lease["epoch"], lease["expiry"])
+    if not lease["epoch"]:
+        return "%s: never held (no watcher runs with the lease on)" % name
+    line = "%s: no watcher holds the lease since %s (epoch %s, last holder %s)" % (
+        name, lease.get("free_since") or "?", lease["epoch"], lease.get("holder") or "none, released")
+    if lease.get("pending"):
+        line += "; a change of holder is under way or died (%s)" % lease["pending"].get("field")
+    if lease.get("orphaned"):
+        line += "; marked orphaned since %s" % lease["orphaned"]
+    return line
+
+
+def status_table(statuses, lease=None):
+    """Lines of text: the watcher lease (when given), then one block per hierarchy."""
+    lines = [lease_line(lease)] if lease_line(lease) else []
     for st in statuses:
         owner = st["owner"] or "no node"
         lines.append("Hierarchy %s: in service on %s, generation %s%s" % (

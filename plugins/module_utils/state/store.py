@@ -163,28 +163,76 @@ def claims(fields, hierarchy):
     return out
 
 
+def follow_claims(snapshot, state, claim_of, parse, number="generation"):
+    """Follow the claims from ``state[number]`` on: a claim with a value is the newer state (a
+    write that reached step 4); one without sets ``state["pending"]`` (a write under way or dead).
+    Shared by the hierarchy state and the watcher lease (state/lease.py): one mechanism."""
+    fields, values = snapshot["fields"], snapshot["values"]
+    state["pending"] = None
+    for dummy in range(MAX_CHAIN):
+        claim = claim_of(state[number])
+        key = fields.get(claim)
+        if key is None:
+            break
+        value = values.get(key)
+        if not value:
+            state["pending"] = {"field": claim, "key": key, "from": state[number]}
+            break
+        nxt = parse(value, claim)
+        if nxt[number] <= state[number]:
+            raise StateCorruptError("custom attribute %s holds %s %d, not more than %d: remove it in vCenter"
+                                    % (claim, number, nxt[number], state[number]), field=claim)
+        state.update(nxt, source="transition")
+    return state
+
+
 def effective(snapshot, hierarchy):
     """The state of ``hierarchy`` in a snapshot of the root folder's attributes (pure)."""
     fields, values = snapshot["fields"], snapshot["values"]
     name = state_field(hierarchy)
     value = values.get(fields.get(name))
     state = parse_value(value, name) if value else {"owner": None, "generation": 0, "since": None, "run": None}
-    state.update(hierarchy=hierarchy, field=name, source="attribute" if value else "none", pending=None)
-    for dummy in range(MAX_CHAIN):
-        claim = claim_field(hierarchy, state["generation"])
-        key = fields.get(claim)
-        if key is None:
-            break
-        value = values.get(key)
-        if not value:
-            state["pending"] = {"field": claim, "key": key, "from": state["generation"]}
-            break
-        nxt = parse_value(value, claim)
-        if nxt["generation"] <= state["generation"]:
-            raise StateCorruptError("custom attribute %s holds generation %d, not more than %d: remove it in vCenter"
-                                    % (claim, nxt["generation"], state["generation"]), field=claim)
-        state.update(nxt, source="transition")
-    return state
+    state.update(hierarchy=hierarchy, field=name, source="attribute" if value else "none")
+    return follow_claims(snapshot, state, lambda generation: claim_field(hierarchy, generation), parse_value)
+
+
+def claimed_write(ann, claim, field, value, recheck):
+    """Steps 2 to 5 of a compare-and-set (module docstring), for any value kept this way.
+
+    Defines ``claim`` (None when it exists: another writer got there first);
+    reads again and calls ``recheck(snapshot, claim_key)``, which returns an
+    error to refuse with (the claim is removed first) or None; gives the claim
+    ``value`` (the roll-forward point) and writes ``value`` to ``field``.
+    Returns the claim's key. A failure before the claim holds its value
+    removes it, so it is not left pending.
+    """
+    claim_key = ann.add_field(claim)
+    if claim_key is None:
+        return None
+    valued = False
+    try:
+        snapshot = ann.read()
+        refusal = recheck(snapshot, claim_key)
+        if refusal is None:
+            ann.set_field(claim_key, value)
+            valued = True
+            key = snapshot["fields"].get(field)
+            if key is None:
+                key = ann.add_field(field)
+                if key is None:  # defined meanwhile by another writer of another generation
+                    key = ann.read()["fields"][field]
+            ann.set_field(key, value)
+    except Exception:
+        if not valued:
+            try:
+                ann.remove_field(claim_key)
+            except Exception:  # pylint: disable=broad-except
+                pass  # vCenter gone: the claim stays and is reported as pending
+        raise
+    if refusal is not None:
+        ann.remove_field(claim_key)
+        raise refusal
+    return claim_key
 
 
 def public(state):
@@ -285,37 +333,24 @@ class StateStore(object):
                     "msg": "would set hierarchy %s: %s" % (hierarchy, message[len(EVENT_PREFIX) + len(hierarchy) + 2:])}
         value = format_value(owner, generation, after["since"], run)
         claim = claim_field(hierarchy, expected_generation)
-        claim_key = self.ann.add_field(claim)
-        if claim_key is None:
+
+        def recheck(snapshot, claim_key):
+            now = effective(snapshot, hierarchy)
+            if now["generation"] != expected_generation or (now["pending"] or {}).get("key") != claim_key:
+                try:
+                    self._refuse_unless(now, hierarchy, expected_generation, raced=True)
+                except StaleGenerationError as exc:
+                    return exc
+                return TransitionPendingError(
+                    "hierarchy %s: the claim %s changed under this run; nothing written" % (hierarchy, claim),
+                    current=public(now), stale=True, field=claim)
+            return None
+
+        if claimed_write(self.ann, claim, state_field(hierarchy), value, recheck) is None:
             self._refuse_unless(effective(self.ann.read(), hierarchy), hierarchy, expected_generation, raced=True)
             raise TransitionPendingError(
                 "hierarchy %s: another run is moving it from generation %d (custom attribute %s exists); nothing written"
                 % (hierarchy, expected_generation, claim), current=public(current), stale=True, field=claim)
-        valued = False
-        try:
-            snapshot = self.ann.read()
-            now = effective(snapshot, hierarchy)
-            if now["generation"] != expected_generation or (now["pending"] or {}).get("key") != claim_key:
-                self.ann.remove_field(claim_key)
-                self._refuse_unless(now, hierarchy, expected_generation, raced=True)
-                raise TransitionPendingError(
-                    "hierarchy %s: the claim %s changed under this run; nothing written" % (hierarchy, claim),
-                    current=public(now), stale=True, field=claim)
-            self.ann.set_field(claim_key, value)
-            valued = True
-            key = snapshot["fields"].get(state_field(hierarchy))
-            if key is None:
-                key = self.ann.add_field(state_field(hierarchy))
-                if key is None:  # defined meanwhile by another writer of another generation
-                    key = self.ann.read()["fields"][state_field(hierarchy)]
-            self.ann.set_field(key, value)
-        except Exception:
-            if not valued:
-                try:
-                    self.ann.remove_field(claim_key)
-                except Exception:  # pylint: disable=broad-except
-                    pass  # vCenter gone: the claim stays and is reported as pending
-            raise
         warnings = []
         fields = self.ann.read()["fields"]
         for gen, key in sorted(claims(fields, hierarchy).items()):

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import sys
 
 DOCUMENTATION = r"""
@@ -121,6 +122,34 @@ options:
         (marked C(suppressed) as for O(recover_throttle)).
     type: int
     default: 120
+  lease:
+    description:
+      - Hold the cluster's watcher lease in vCenter (M(vigil.ha.watcher_lease)), so that several watchers can
+        watch one cluster and one acts. Every event then carries C(lease) (C(holder), C(epoch), C(active)); a
+        watcher that does not hold the lease keeps watching and its events say C(active=false). See docs/eda.md,
+        "Redundant watchers".
+      - Off by default - a lone watcher then acts on every event as before (C(lease.active) is always true), and
+        keeps acting while vCenter is unreachable (a fence through a BMC needs no vCenter), which a lease
+        kept in vCenter would stop.
+    type: bool
+    default: false
+  watcher_id:
+    description: This watcher's id in the lease (letters, digits, C(.), C(_), C(:), C(@), C(-)); the machine's host name by default. Two watchers need two ids.
+    type: str
+  lease_ttl:
+    description: Seconds the lease holds after each renewal; another watcher takes over that long after the holder stopped renewing.
+    type: int
+    default: 15
+  lease_renew:
+    description: Seconds between two lease operations (one acquire or renewal each); at most half of O(lease_ttl).
+    type: int
+    default: 5
+  lease_orphan_after:
+    description:
+      - Seconds nobody may hold the lease before a watcher that cannot take it posts an event and sets the custom
+        attribute C(vigil.ha.watcher.<cluster>.orphaned) to the time since when (cleared by the next holder).
+    type: int
+    default: 60
 """
 
 EXAMPLES = r"""
@@ -159,6 +188,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.config import validation 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere import client as vsphere_client  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.connection import ENV, DEFAULTS, REQUIRED  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.health import lease_keeper  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.state import lease as watcher_lease  # noqa: E402
 
 
 def _tool(name):
@@ -214,13 +245,23 @@ async def main(queue, args):
         raise ValueError("vigil.ha.health: pyVmomi is required (pip install pyvmomi): %s"
                          % vsphere_client.PYVMOMI_IMPORT_ERROR)
 
+    keeper = None
+    if str(args.get("lease", False)).lower() in ("1", "true", "yes", "on"):
+        try:
+            ttl, dummy, orphan = lease_keeper.check_options(dict(health_source.DEFAULTS, **options))
+            keeper = lease_keeper.LeaseKeeper(args.get("watcher_id") or socket.gethostname(), ttl, orphan)
+            watcher_lease.check_cluster(group)
+        except watcher_lease.StateInputError as exc:
+            raise ValueError("vigil.ha.health: %s" % exc.message)
+
     def connect():
         return vsphere_client.VsphereClient(timeout=options["timeout"], **conn).connect()
 
     source = health_source.HealthSource(cluster, queue, health_source.VcenterLink(connect), options,
                                         ansible=_tool("ansible"), inventory=args["inventory"],
                                         name=conn["hostname"],
-                                        reload=lambda: load_cluster(args["inventory"], group))
+                                        reload=lambda: load_cluster(args["inventory"], group),
+                                        keeper=keeper, cluster_group=group)
     await source.run()
 
 
