@@ -16,6 +16,8 @@ import time
 
 import pytest
 import yaml
+
+from lab.budgets import reset_budgets
 from cluster_runs import LAB, ledger_lines, playbook, until, where
 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
@@ -42,7 +44,9 @@ def steps_done(out):
 
 @pytest.fixture
 def erp(lab, control):
-    """erp in service on esxi-01.lab, every host up; hosts put back afterwards."""
+    """erp in service on esxi-01.lab, every host up, its budgets unused (they are counted from vCenter's
+    events, the watchers' failovers too); hosts put back afterwards."""
+    reset_budgets(lab, "lab tests: test_host_mode", hierarchies=("erp",))
     for host in HOSTS:
         control("hosts/%s/recover" % host)
     rc, out = run("start", "-e", "target=esxi-01.lab")
