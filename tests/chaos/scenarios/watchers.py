@@ -7,12 +7,14 @@ machines). Only the lease's holder acts; a watcher that lost its lease
 (killed, frozen) acts on nothing, its runs refused by the epoch."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import time
 
 from lab.procs import process_groups
+from proxy import Proxy
 from target import PRIMARY, STANDBY
 from scenario import WATCHER, scenario
 from scenarios.common import generation, serves, unchanged
@@ -31,16 +33,29 @@ def holds(watcher, name):
                                        watcher.output())]
 
 
-def two_watchers(ctx, **variables):
+def two_watchers(ctx, proxies=None, **variables):
     """Start watcher-a (controller a) and watcher-b (controller b), lease on;
     wait until one holds the lease (one left by an earlier scenario expires
-    within TTL). Returns (active, standby) as (name, rulebook) pairs."""
+    within TTL). Returns (active, standby) as (name, rulebook) pairs.
+    proxies: a dict filled with a Proxy (proxy.py) per watcher name, through
+    which that watcher (its source and its playbooks) reaches vCenter."""
     watchers = {}
     for who in ("a", "b"):
         name = "watcher-" + who
+        own = {}
+        if proxies is not None:
+            proxies[name] = Proxy(ctx.lab.vars["vcenter_hostname"], int(ctx.lab.vars["vcenter_port"]))
+            own = {"vcenter_port": proxies[name].port}
         watchers[name] = ctx.watcher(controller=who, variables=dict(
             variables, vigil_ha_lease=True, vigil_ha_watcher_id=name,
-            vigil_ha_lease_ttl=TTL, vigil_ha_lease_renew=RENEW))
+            vigil_ha_lease_ttl=TTL, vigil_ha_lease_renew=RENEW, **own))
+        if own:   # its playbooks too: the inventory's vCenter variables (read at each run)
+            path = os.path.join(watchers[name].inventory, "group_vars", "all.json")
+            with open(path, encoding="utf-8") as f:
+                inventory_vars = json.load(f)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(dict(inventory_vars, **own), f)
+            ctx.on_cleanup(proxies[name].close)   # after the watcher's stop (registered before): it logs out
     ctx.until(lambda: any(holds(w, n) for n, w in watchers.items()), TTL + 3 * RENEW + 10,
               "one of the two watchers holds the lease")
     ctx.sleep(RENEW + 1)   # a second holder would show by now
@@ -133,7 +148,7 @@ def active_watcher_frozen_past_its_lease(ctx):
         time.sleep(0.02)
     groups = signal_all(active, signal.SIGSTOP)
     frozen = time.monotonic()
-    ctx.on_cleanup(lambda: signal_all(active, signal.SIGCONT))   # never leave it frozen
+    ctx.cleanups.insert(0, lambda: signal_all(active, signal.SIGCONT))   # never leave it frozen (before its stop)
     ctx.expect(len(groups) > 1, "no run to freeze with the watcher: %s" % groups)
     before = len(active.ledger())
     ctx.note("%s frozen with its run; its ledger then: %s" % (aname, decisions(active)))
@@ -186,3 +201,44 @@ def both_watchers_see_one_crash(ctx):
     ctx.expect("PLAY [" not in standby.output(), "the standby ran a playbook")
     ctx.expect(standby.ledger() == [], "the standby's ledger: %s" % decisions(standby))
     one_failover(ctx, gen, [(aname, active), (sname, standby)], aname)
+
+
+@scenario("active_watcher_cut_off", budget=300, driver=WATCHER,
+          fault="two watchers with the lease, each reaching vCenter through a TCP proxy of its own; the active "
+                "one's is cut (connections closed, new ones refused), then node1's VM crashes; after the "
+                "failover its vCenter comes back",
+          expect="the cut-off watcher stops acting when its lease runs out by its own count; the standby takes "
+                 "the lease and fails over once; back, the cut-off one is standby and acts on nothing")
+def active_watcher_cut_off(ctx):
+    """A watcher that cannot reach vCenter cannot renew its lease: it counts
+    it down by itself and goes standby, so the other one, which still
+    reaches vCenter, acts. When it is back it finds another holder and stays
+    standby: no act, no run."""
+    gen, dummy = generation(ctx)
+    proxies = {}
+    (aname, active), (sname, standby) = two_watchers(ctx, proxies=proxies)
+    epoch = holds(active, aname)[-1]
+    seen = len(active.events())
+    proxies[aname].cut()
+    cut = time.monotonic()
+    ctx.session_allowance, ctx.allowance_reason = 1, "the cut-off source's session, which it could not log out of"
+    ctx.until(lambda: "watcher %s lost the lease" % aname in active.output(), TTL + 2 * RENEW + 10,
+              "the cut-off watcher goes standby by its own count")
+    ctx.note("%s went standby %.1f s after the cut" % (aname, time.monotonic() - cut))
+    ctx.until(lambda: [e for e in holds(standby, sname) if e > epoch], TTL + 2 * RENEW + 10,
+              "the standby takes the lease over")
+    ctx.fault("vms/%s/crash" % PRIMARY)
+    serves(ctx, STANDBY, 150)
+    ctx.until(lambda: standby.ledger("failover", "done"), 60, "the standby's failover is done in its ledger")
+    proxies[aname].restore()
+    ctx.until(lambda: [e for e in active.events() if e["type"] == "vcenter" and e["to"] == "connected"
+                       and e.get("resync")], 90, "the cut-off watcher reconnects")
+    ctx.sleep(15)   # its resync and lease ticks: nothing may come of them
+    ctx.expect("PLAY [" not in active.output(), "the cut-off watcher ran a playbook")
+    ctx.expect(active.ledger() == [], "the cut-off watcher's ledger: %s" % decisions(active))
+    late = [(e["type"], e["name"], e["to"], e["lease"]) for e in active.events()[seen:]
+            if e["lease"]["active"] and e["type"] in ("vm", "node", "resource")]
+    ctx.expect(not late, "the cut-off watcher's events as active: %s" % late)
+    ctx.stop_watcher(active)
+    ctx.stop_watcher(standby)
+    one_failover(ctx, gen, [(aname, active), (sname, standby)], sname)
