@@ -232,26 +232,29 @@ class Context(object):
 
     # -- the watcher ------------------------------------------------------------
 
-    def watcher(self, variables=None, cluster=None):
+    def watcher(self, variables=None, cluster=None, controller=None):
         """Start the watcher: the real ansible-rulebook with vigil.ha.auto_failover
         and the source vigil.ha.health on the suite's cluster (shared data
         directory; or `cluster`, the host-mode one), with this scenario's
         ledger and locks. It is stopped (its
         whole process group) when the scenario ends, pass or fail, and every
-        playbook run it made becomes a Run for the audits."""
+        playbook run it made becomes a Run for the audits. controller: the
+        watcher runs as another controller (controller_dir: its own ledger and
+        locks), as a second, redundant watcher on another machine would."""
         self.check()
         name = "watcher-%d" % len(self.watchers)
+        state = self.controller_dir(controller)
         own = self.lab.cluster
         # Without ANSIBLE_LOG_PATH, as in the lab's own runs: ansible-rulebook reads the inventory with
         # ansible-inventory --list, which writes every variable, vCenter's password too, to a log_path (docs/eda.md).
-        user_env = dict((k, v) for k, v in own.env(self.env()).items() if k != "ANSIBLE_LOG_PATH")
+        user_env = dict((k, v) for k, v in own.env(self.env(controller)).items() if k != "ANSIBLE_LOG_PATH")
         if cluster is None and own.renamed:   # a user's inventory: the watcher gets a copy of it and its group
-            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
+            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=state,
                                      inventory=own.watcher_inventory(os.path.join(self.dir, name)),
                                      variables=dict({"vigil_ha_cluster_group": own.group}, **(variables or {})),
                                      user_environment=user_env if own.collections else None)
         else:
-            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=self.dir,
+            rulebook = ChaosRulebook(own, pathlib.Path(self.dir), name=name, state_dir=state,
                                      cluster=cluster or own.inventory, variables=variables,
                                      user_environment=user_env if own.collections else None)
         self.watchers.append(rulebook)
@@ -267,6 +270,7 @@ class Context(object):
         for out in playbook_outputs(rulebook.output()):
             run = Run("watcher: " + out[len("PLAY ["):out.index("]")],
                       ["(run by %s)" % os.path.basename(str(rulebook.dir))])
+            run.ledger = rulebook.ledger_path   # its watcher's (a second watcher's own: controller=)
             run.out = out
             run.killed = "PLAY RECAP" not in out   # killed with the watcher: no decision to expect
             run.rc = -9 if run.killed else 2 if re.search(r"\b(failed|unreachable)=[1-9]", out.split(

@@ -70,6 +70,11 @@ MUTATIONS = [
      "    action: require\n",
      "    action: get\n",
      ["frozen_controller_after_its_commit"]),
+    ("the lease's epoch is not checked (a run of a watcher that lost its lease goes on)",
+     "plugins/module_utils/state/lease.py",
+     "        if lease[\"epoch\"] != epoch or not held(lease, now):",
+     "        if False:  # mutation",
+     ["active_watcher_frozen_past_its_lease"]),
 ]
 
 
