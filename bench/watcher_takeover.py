@@ -54,7 +54,7 @@ class Watchers(object):
 
     def __init__(self, lab, workdir, cluster, lease):
         self.lab, self.workdir, self.cluster, self.lease = lab, workdir, cluster, lease
-        self.running, self.started = {}, 0
+        self.running, self.started, self.every = {}, 0, []
 
     def start(self, watcher_id):
         self.started += 1
@@ -62,6 +62,7 @@ class Watchers(object):
                            state_dir=os.path.join(self.workdir, "state-" + watcher_id),
                            variables=dict(self.lease, vigil_ha_watcher_id=watcher_id))
         self.running[watcher_id] = watcher
+        self.every.append(watcher)
 
     def active(self, seconds):
         """(name, watcher) of the one holding the lease, once exactly one says so."""
@@ -74,7 +75,10 @@ class Watchers(object):
         return found[0], self.running[found[0]]
 
     def acts(self):
-        return sum(len(w.ledger("failover", "act")) for w in self.running.values())
+        """Failover decisions to act in every watcher's ledger, the killed ones' too (a restarted
+        watcher keeps its ledger: each ledger once)."""
+        ledgers = dict((w.ledger_path, w) for w in self.every)
+        return sum(len(w.ledger("failover", "act")) for w in ledgers.values())
 
     def stop(self):
         for watcher in self.running.values():
