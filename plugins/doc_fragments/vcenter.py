@@ -61,8 +61,28 @@ notes:
 """
 
     # The same options, none required: a controller module (vigil.ha.plan,
-    # vigil.ha.ledger) that uses vCenter only when given one.
-    OPTIONAL = DOCUMENTATION.replace("    required: true\n", "").replace(
-        "      - Name or address of the vCenter Server (or ESXi host).\n",
-        "      - Name or address of the vCenter Server (or ESXi host).\n"
-        "      - Without it (and without E(VMWARE_HOST)), this module does not use vCenter.\n")
+    # vigil.ha.ledger) that uses vCenter only when given one. List it before
+    # vigil.ha.vcenter: the first fragment's entries win where both define one
+    # (ansible-core merges a later fragment under what the doc already holds).
+    OPTIONAL = r"""
+options:
+  hostname:
+    description:
+      - Name or address of the vCenter Server (or ESXi host).
+      - If not set, the environment variable E(VMWARE_HOST) is used.
+      - Without it (and without E(VMWARE_HOST)), this module does not use vCenter.
+    type: str
+    required: false
+  username:
+    description:
+      - User to log in as.
+      - If not set, the environment variable E(VMWARE_USER) is used.
+    type: str
+    required: false
+  password:
+    description:
+      - Password of O(username). Never logged or returned.
+      - If not set, the environment variable E(VMWARE_PASSWORD) is used.
+    type: str
+    required: false
+"""

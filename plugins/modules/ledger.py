@@ -91,6 +91,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
   - vigil.ha.vcenter.optional
+  - vigil.ha.vcenter
 notes:
   - Appending is never idempotent; every run of the task adds a line and reports a change.
 seealso:

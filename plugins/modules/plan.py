@@ -134,6 +134,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - vigil.ha.controller_module
   - vigil.ha.vcenter.optional
+  - vigil.ha.vcenter
 """
 
 EXAMPLES = r"""
