@@ -3,6 +3,7 @@
 """A fake of RootAnnotations (vsphere/annotations.py): vCenter's custom attributes and events, in memory."""
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_module
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereConnectionError
 
 
@@ -80,3 +81,27 @@ class FakeAnnotations(object):
 
     def writes(self):
         return [c for c in self.vc.calls if c[0] in ("add_field", "set_field", "remove_field", "post_event")]
+
+
+# The connection options a module test passes (the password is a canary: it must never be returned).
+CONN = {"hostname": "vc.example", "username": "admin", "password": "s3cret-canary"}
+
+
+class FakeClient(object):
+    """What client_from_module gives a module under test: a context manager, nothing behind it."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fake_root_annotations(monkeypatch, module):
+    """Patch a vCenter module (its module object) to read and write the custom attributes of a
+    FakeVcenter, which is returned."""
+    server = FakeVcenter()
+    monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
+    monkeypatch.setattr(vcenter_module, "client_from_module", lambda m: FakeClient())
+    monkeypatch.setattr(module, "RootAnnotations", lambda client: FakeAnnotations(server))
+    return server

@@ -7,29 +7,14 @@ import json
 
 import pytest
 
-from ansible_collections.vigil.ha.plugins.module_utils.glue import vcenter_module
 from ansible_collections.vigil.ha.plugins.modules import hierarchy_state
 from ansible_collections.vigil.ha.tests.unit.plugins.modules.module_runner import run_module
-from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import FakeAnnotations, FakeVcenter
-
-CONN = {"hostname": "vc.example", "username": "admin", "password": "s3cret-canary"}
-
-
-class FakeClient(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.state_fakes import CONN, fake_root_annotations
 
 
 @pytest.fixture
 def vc(monkeypatch):
-    server = FakeVcenter()
-    monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
-    monkeypatch.setattr(vcenter_module, "client_from_module", lambda module: FakeClient())
-    monkeypatch.setattr(hierarchy_state, "RootAnnotations", lambda client: FakeAnnotations(server))
-    return server
+    return fake_root_annotations(monkeypatch, hierarchy_state)
 
 
 def run(capsys, **args):
