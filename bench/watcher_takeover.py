@@ -26,7 +26,6 @@ Results: bench/results/watcher_takeover.json.
 import argparse
 import json
 import os
-import re
 import shutil
 import time
 
@@ -42,11 +41,6 @@ from recovery import bench_inventory, node1_back
 
 RESULTS = os.path.join(HERE, "results", "watcher_takeover.json")
 GOALS = {"takeover_s": 10.0, "recovery_s": 15.0}
-
-
-def holds(watcher, name):
-    """Whether ``name`` said, in its log, that it holds the lease (active)."""
-    return re.search(r"watcher %s holds the lease of \S+ \(epoch \d+\): active" % re.escape(name), watcher.output())
 
 
 class Watchers(object):
@@ -67,7 +61,7 @@ class Watchers(object):
     def active(self, seconds):
         """(name, watcher) of the one holding the lease, once exactly one says so."""
         def one():
-            found = [n for n, w in self.running.items() if holds(w, n)]
+            found = [n for n, w in self.running.items() if w.lease_epochs(n)]
             return found if len(found) == 1 else None
         found = until(one, seconds)
         if not found:
@@ -94,7 +88,7 @@ def one_run(lab, watchers, client, lease, acts_before):
     crash_at = time.time()
     active.kill()
     lab.control("vms/node1/crash")
-    took = until(lambda: standby.output().count(" holds the lease of ") > before and holds(standby, standby_name),
+    took = until(lambda: standby.output().count(" holds the lease of ") > before and standby.lease_epochs(standby_name),
                  120, step=0.1)
     if not took:
         raise RuntimeError("the standby %s did not take the lease within 120 s" % standby_name)

@@ -8,6 +8,7 @@ import ast
 import json
 import os
 import pathlib
+import re
 import subprocess
 
 from lab.procs import kill_groups, process_groups, stop_watcher_process
@@ -97,6 +98,11 @@ class Rulebook(object):
         marker = " - INFO - event {"
         return [ast.literal_eval(line[line.index(marker) + len(marker) - 1:])
                 for line in self.output().splitlines() if marker in line]
+
+    def lease_epochs(self, watcher_id):
+        """The epochs at which ``watcher_id`` said it holds the watcher lease (acquired or renewed), in its log."""
+        return [int(e) for e in re.findall(r"watcher %s holds the lease of \S+ \(epoch (\d+)\): active"
+                                           % re.escape(watcher_id), self.output())]
 
     def ledger(self, action=None, decision=None):
         if not os.path.exists(self.ledger_path):

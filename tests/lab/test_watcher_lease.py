@@ -23,33 +23,27 @@ TTL, RENEW = 15, 5
 LEASE = {"vigil_ha_lease": True, "vigil_ha_lease_ttl": TTL, "vigil_ha_lease_renew": RENEW}
 
 
-def holds(rulebook, name):
-    """The epochs ``name`` said it holds the lease at, in its log."""
-    return [int(e) for e in re.findall(r"watcher %s holds the lease of vigil_ha_cluster \(epoch (\d+)\): active"
-                                       % name, rulebook.output())]
-
-
 def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebooks, control, client):
     a = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-a"))
     b = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-b"))
     watchers = {"watcher-a": a, "watcher-b": b}
     # A lease left by an earlier run expires within TTL; then exactly one of the two holds it.
-    assert until(lambda: any(holds(w, n) for n, w in watchers.items()), TTL + 2 * RENEW + 5), \
+    assert until(lambda: any(w.lease_epochs(n) for n, w in watchers.items()), TTL + 2 * RENEW + 5), \
         a.output()[-3000:] + b.output()[-3000:]
     time.sleep(RENEW + 1)
-    active_name = [n for n, w in watchers.items() if holds(w, n)]
+    active_name = [n for n, w in watchers.items() if w.lease_epochs(n)]
     assert len(active_name) == 1, active_name
     active_name = active_name[0]
     standby_name = [n for n in watchers if n != active_name][0]
     active, standby = watchers[active_name], watchers[standby_name]
-    epoch = holds(active, active_name)[-1]
+    epoch = active.lease_epochs(active_name)[-1]
 
     active.kill()
     killed = time.monotonic()
-    assert until(lambda: holds(standby, standby_name), TTL + RENEW + 5), standby.output()[-6000:]
+    assert until(lambda: standby.lease_epochs(standby_name), TTL + RENEW + 5), standby.output()[-6000:]
     took = time.monotonic() - killed
     assert took <= TTL + RENEW + 2, took  # the tick itself takes a moment
-    assert holds(standby, standby_name)[-1] > epoch
+    assert standby.lease_epochs(standby_name)[-1] > epoch
 
     control("vms/node1/crash")
     assert until(lambda: vip_answer() == "node2", 150), standby.output()[-6000:]
@@ -66,7 +60,7 @@ def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebo
     assert "skipping: [localhost]" not in standby.output().split("still holds its lease]")[1][:300]
     assert vip_answer() == "node2"
     # Stopped (SIGTERM), the watcher hands the lease on at once.
-    epoch = holds(standby, standby_name)[-1]
+    epoch = standby.lease_epochs(standby_name)[-1]
     standby.stop()
     lease = Lease(RootAnnotations(client), "vigil_ha_cluster").get()
     assert (lease["holder"], lease["epoch"], lease["held"]) == (None, epoch + 1, False), lease
@@ -89,8 +83,8 @@ def test_a_crash_seen_by_the_standby_before_it_takes_over_is_failed_over_once(we
     a = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-a"))
     b = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-b"))
     watchers = {"watcher-a": a, "watcher-b": b}
-    assert until(lambda: any(holds(w, n) for n, w in watchers.items()), TTL + 2 * RENEW + 5)
-    active_name = [n for n, w in watchers.items() if holds(w, n)][0]
+    assert until(lambda: any(w.lease_epochs(n) for n, w in watchers.items()), TTL + 2 * RENEW + 5)
+    active_name = [n for n, w in watchers.items() if w.lease_epochs(n)][0]
     standby_name = [n for n in watchers if n != active_name][0]
     active, standby = watchers[active_name], watchers[standby_name]
     active.kill()

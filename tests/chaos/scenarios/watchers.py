@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 
@@ -25,12 +24,6 @@ TTL, RENEW = 6, 2
 # The first lease check of a run (playbooks/tasks/run_plan.yml): after the
 # generation check, before the decision to act is recorded.
 LEASE_CHECK = "still holds its lease]"
-
-
-def holds(watcher, name):
-    """The epochs `name` said it holds the lease at (acquired or renewed), in its log."""
-    return [int(e) for e in re.findall(r"watcher %s holds the lease of \S+ \(epoch (\d+)\): active" % name,
-                                       watcher.output())]
 
 
 def two_watchers(ctx, proxies=None, **variables):
@@ -56,13 +49,13 @@ def two_watchers(ctx, proxies=None, **variables):
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(dict(inventory_vars, **own), f)
             ctx.on_cleanup(proxies[name].close)   # after the watcher's stop (registered before): it logs out
-    ctx.until(lambda: any(holds(w, n) for n, w in watchers.items()), TTL + 3 * RENEW + 10,
+    ctx.until(lambda: any(w.lease_epochs(n) for n, w in watchers.items()), TTL + 3 * RENEW + 10,
               "one of the two watchers holds the lease")
     ctx.sleep(RENEW + 1)   # a second holder would show by now
-    active = [n for n, w in watchers.items() if holds(w, n)]
+    active = [n for n, w in watchers.items() if w.lease_epochs(n)]
     ctx.expect(len(active) == 1, "watchers that hold the lease: %s" % active)
     standby = [n for n in watchers if n != active[0]][0]
-    ctx.note("%s active (epoch %d), %s standby" % (active[0], holds(watchers[active[0]], active[0])[-1], standby))
+    ctx.note("%s active (epoch %d), %s standby" % (active[0], watchers[active[0]].lease_epochs(active[0])[-1], standby))
     return (active[0], watchers[active[0]]), (standby, watchers[standby])
 
 
@@ -106,14 +99,14 @@ def active_watcher_killed(ctx):
     would have, once."""
     gen, dummy = generation(ctx)
     (aname, active), (sname, standby) = two_watchers(ctx)
-    epoch = holds(active, aname)[-1]
+    epoch = active.lease_epochs(aname)[-1]
     active.kill()
     ctx.session_allowance, ctx.allowance_reason = 1, "the SIGKILLed watcher's source cannot log out"
     killed = time.monotonic()
-    ctx.until(lambda: [e for e in holds(standby, sname) if e > epoch], TTL + 2 * RENEW + 10,
+    ctx.until(lambda: [e for e in standby.lease_epochs(sname) if e > epoch], TTL + 2 * RENEW + 10,
               "the standby takes the lease over")
     ctx.note("%s took the lease %.1f s after the kill (epoch %d)" % (
-        sname, time.monotonic() - killed, holds(standby, sname)[-1]))
+        sname, time.monotonic() - killed, standby.lease_epochs(sname)[-1]))
     ctx.fault("vms/%s/crash" % PRIMARY)
     serves(ctx, STANDBY, 150)
     ctx.until(lambda: standby.ledger("failover", "done"), 60, "the standby's failover is done in its ledger")
@@ -139,7 +132,7 @@ def active_watcher_frozen_past_its_lease(ctx):
     would have recorded an act and fenced again)."""
     gen, dummy = generation(ctx)
     (aname, active), (sname, standby) = two_watchers(ctx)
-    epoch = holds(active, aname)[-1]
+    epoch = active.lease_epochs(aname)[-1]
     ctx.fault("vms/%s/crash" % PRIMARY)
     end = time.monotonic() + 120
     while LEASE_CHECK not in active.output():
@@ -152,7 +145,7 @@ def active_watcher_frozen_past_its_lease(ctx):
     ctx.expect(len(groups) > 1, "no run to freeze with the watcher: %s" % groups)
     before = len(active.ledger())
     ctx.note("%s frozen with its run; its ledger then: %s" % (aname, decisions(active)))
-    ctx.until(lambda: [e for e in holds(standby, sname) if e > epoch], TTL + 2 * RENEW + 10,
+    ctx.until(lambda: [e for e in standby.lease_epochs(sname) if e > epoch], TTL + 2 * RENEW + 10,
               "the standby takes the lease over")
     serves(ctx, STANDBY, 150)
     ctx.until(lambda: standby.ledger("failover", "done"), 60, "the standby's failover is done in its ledger")
@@ -217,7 +210,7 @@ def active_watcher_cut_off(ctx):
     gen, dummy = generation(ctx)
     proxies = {}
     (aname, active), (sname, standby) = two_watchers(ctx, proxies=proxies)
-    epoch = holds(active, aname)[-1]
+    epoch = active.lease_epochs(aname)[-1]
     seen = len(active.events())
     proxies[aname].cut()
     cut = time.monotonic()
@@ -225,7 +218,7 @@ def active_watcher_cut_off(ctx):
     ctx.until(lambda: "watcher %s lost the lease" % aname in active.output(), TTL + 2 * RENEW + 10,
               "the cut-off watcher goes standby by its own count")
     ctx.note("%s went standby %.1f s after the cut" % (aname, time.monotonic() - cut))
-    ctx.until(lambda: [e for e in holds(standby, sname) if e > epoch], TTL + 2 * RENEW + 10,
+    ctx.until(lambda: [e for e in standby.lease_epochs(sname) if e > epoch], TTL + 2 * RENEW + 10,
               "the standby takes the lease over")
     ctx.fault("vms/%s/crash" % PRIMARY)
     serves(ctx, STANDBY, 150)
