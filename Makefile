@@ -83,7 +83,7 @@ chaos-user: lab-start
 	$(PY) -m lab user-inventory $(CHAOS_USER) --data-dir $(CURDIR)/.lab/default/chaos/shared/web
 	$(CHAOS_RUN) --installed --cluster $(CHAOS_USER) --hierarchy shop --json .lab/default/chaos/results-user.json \
 		service_crash node_vm_crash same_event_twice watched_service_crash two_controllers_one_failure \
-		frozen_controller_after_a_move frozen_controller_after_its_commit
+		frozen_controller_after_a_move frozen_controller_after_its_commit active_watcher_killed budget_across_two_controllers
 
 chaos-mutation: lab-start
 	$(PY) tests/chaos/mutation.py
