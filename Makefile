@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-user chaos-mutation
+.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-slow lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-user chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-eda - detection latency, recovery time, a watcher takeover, the watcher's cost at 5,000 VMs, and bench-fencing"
 	@echo "make bench-fencing - fencing through a BMC (fence_ipmilan, fence_redfish); host crash -> VMs on another host"
 	@echo "make chaos   - every fault-injection scenario against the lab (CHAOS='name ...' or CHAOS='--seed N')"
+	@echo "make lab-slow - the lab tests marked slow (covered another way in make test)"
 	@echo "make lab-start | lab-stop | lab-status"
 
 setup:
@@ -48,7 +49,11 @@ sanity:
 integration: lab-start
 	cp .lab/default/vcenter.json tests/integration/integration_config.yml
 	tools/ansible-test.sh integration --local
-	$(PY) -m pytest -q tests/lab
+	$(PY) -m pytest -q -m "not slow" tests/lab
+
+# The lab tests marked slow: what a faster test in make test also covers, another way.
+lab-slow: lab-start
+	$(PY) -m pytest -q -m slow tests/lab
 
 # ansible-lint, production profile, offline, over the whole collection
 # (.ansible-lint says what is excluded and why).

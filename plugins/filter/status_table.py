@@ -24,7 +24,8 @@ options:
   lease:
     description:
       - The cluster's watcher lease as M(vigil.ha.watcher_lease) reads it; a first line says who holds it
-        (holder, epoch, expiry), or since when no watcher does.
+        (holder, epoch, expiry), or since when no watcher does, and a second the standby watchers and when each
+        was last seen.
     type: dict
 """
 

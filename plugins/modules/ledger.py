@@ -49,6 +49,15 @@ options:
   reason:
     description: Why, in words.
     type: str
+  watcher:
+    description:
+      - The id of the watcher whose event started this run (C(event.vigil_ha.watcher), the id it holds the watcher
+        lease under); recorded as C(controller.watcher) in the line and in the budget event, so that with
+        redundant watchers the ledger and vCenter say which one acted.
+      - The collection's playbooks pass the extra variable C(watcher_id) the rulebooks set; unset for a run
+        started by hand.
+    type: str
+    version_added: 0.3.0
   redact_values:
     description: Strings that must never be written (they are replaced wherever they appear).
     type: list
@@ -70,7 +79,8 @@ options:
         as the collection's playbooks give it through C(module_defaults)); without vCenter the use is counted
         only by this controller's ledger.
       - V(vcenter) requires vCenter. V(none) never posts; only this controller's ledger counts the use.
-      - The event holds only the hierarchy, action, resources recovered, cause, generation and controller host.
+      - The event holds only the hierarchy, action, resources recovered, cause, generation, controller host and
+        watcher id.
       - When the event cannot be posted, the line is still written (with C(budget.recorded=false)); a failover
         (or a reset) then fails (it would use the budget unseen by the other controllers, and its move needs
         vCenter anyway), a recovery succeeds with a warning and is counted by this controller's ledger.
@@ -133,7 +143,7 @@ budget_event:
       C(message) and the C(error) when it is not; null for other decisions or with O(budget_event=none).
   returned: always
   type: dict
-  sample: {recorded: true, message: "vigil.ha.budget:app1: action=failover;resources=;cause=;generation=5;controller=ctl1"}
+  sample: {recorded: true, message: "vigil.ha.budget:app1: action=failover;resources=;cause=;generation=5;controller=ctl1;watcher="}
   version_added: 0.3.0
 record:
   description: The line written, as a dictionary, after redaction.
@@ -167,6 +177,7 @@ ARGUMENT_SPEC = dict(
     generation=dict(type="int"),
     result=dict(type="raw"),
     reason=dict(type="str"),
+    watcher=dict(type="str"),
     redact_values=dict(type="list", elements="str", default=[], no_log=True),
     path=dict(type="path", default=DEFAULT_PATH, fallback=(env_fallback, ["VIGIL_HA_LEDGER"])),
     budget_event=dict(type="str", choices=["auto", "vcenter", "none"], default="auto"),
@@ -184,7 +195,7 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
         if not p[field].strip():
             raise ModuleFailure("%s: must not be empty" % field, field=field, path=path, invocation=invocation)
     line = record(p["hierarchy"], p["action"], p["decision"], inputs=p["inputs"], generation=p["generation"],
-                  result=p["result"], reason=p["reason"], secrets=secrets)
+                  result=p["result"], reason=p["reason"], secrets=secrets, watcher=p["watcher"])
     # Posted before the line is written, so that the line says whether other controllers see the use.
     budget = budget_use(p, line, check_mode)
     if budget is not None:

@@ -141,6 +141,25 @@ pending:
   description: A change of holder under way or interrupted (its claim has no value yet), or V(null).
   returned: success, or refused as stale or busy
   type: dict
+standbys:
+  description:
+    - The other watchers of the cluster as they last recorded themselves (a standby does every lease ttl, in
+      C(vigil.ha.watcher.<cluster>.seen.<id>)), by id; a watcher that stopped keeps its last time.
+  returned: success, or refused as stale or busy
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The watcher's id.
+      type: str
+    seen:
+      description: When it last recorded itself, UTC.
+      type: str
+    seen_ago:
+      description: Seconds since then, by the clock of the machine that ran the task.
+      type: int
+  sample: [{id: ctl2, seen: "2026-01-02T03:04:15Z", seen_ago: 4}]
+  version_added: 0.3.0
 event:
   description: The message posted to vCenter's event log on a change of holder (the would-be one in check mode).
   returned: when the holder changed
@@ -156,7 +175,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.state import lease as wl
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateError
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
-FIELDS = ("holder", "epoch", "expiry", "renewed", "held", "free_since", "orphaned", "pending")
+FIELDS = ("holder", "epoch", "expiry", "renewed", "held", "free_since", "orphaned", "pending", "standbys")
 
 
 def _lease(lease):

@@ -18,6 +18,12 @@ from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import Vsp
 LAB_VARS = os.path.join(LAB, "vcenter.json")
 
 
+def pytest_configure(config):
+    # make integration runs "not slow" (make test stays within its time); make lab-slow runs the rest.
+    config.addinivalue_line("markers", "slow: a lab test whose behaviour a faster one in make test also covers; "
+                                       "run by make lab-slow")
+
+
 @pytest.fixture(scope="session")
 def lab():
     if not os.path.exists(LAB_VARS):

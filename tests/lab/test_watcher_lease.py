@@ -23,6 +23,8 @@ TTL, RENEW = 15, 5
 LEASE = {"vigil_ha_lease": True, "vigil_ha_lease_ttl": TTL, "vigil_ha_lease_renew": RENEW}
 
 
+# tests/lab/test_watchers_from_role.py covers the same (deployed by the role, the machine killed) in make test.
+@pytest.mark.slow
 def test_the_standby_takes_over_a_killed_watcher_and_fails_over_once(web, rulebooks, control, client):
     a = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-a"))
     b = rulebooks(variables=dict(LEASE, vigil_ha_watcher_id="watcher-b"))

@@ -132,10 +132,11 @@ class EventFactory(object):
     every start, so a consumer can tell a restarted source from lost events.
     """
 
-    def __init__(self, clock=utc_now, source_id=None):
+    def __init__(self, clock=utc_now, source_id=None, watcher=None):
         self.clock = clock
         self.seq = 0
         self.source_id = source_id or uuid.uuid4().hex[:12]
+        self.watcher = watcher  # this watcher's id (the lease's holder name): the ledger says who acted
 
     def make(self, subject_type, name, before, after, reasons=(), observer=None, hierarchy=None, node=None,
              resource=None, moref=None, owner=None, generation=None, maintenance=(), fencing=None, resync=False):
@@ -148,6 +149,7 @@ class EventFactory(object):
             "schema": SCHEMA,
             "seq": self.seq,
             "source_id": self.source_id,
+            "watcher": self.watcher,
             "time": self.clock(),
             "type": subject_type,
             "name": name,

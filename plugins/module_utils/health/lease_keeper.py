@@ -11,6 +11,8 @@ count (monotonic, from before that tick's call) it has not run out since;
 so a watcher that cannot reach vCenter stands by once its lease is over,
 without waiting for another tick. A standby that finds nobody has held the
 lease for ``orphan_after`` seconds (and cannot take it) marks it orphaned.
+A standby also records itself as seen once every ``ttl`` (status lists the
+standbys and when each was last seen): one more call per ttl, not per tick.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class LeaseKeeper(object):
         self.held = False
         self.until = 0.0
         self.last = None  # the lease as the last tick saw it (public form)
+        self.seen_at = None  # when this standby last recorded itself as seen (monotonic)
 
     @property
     def active(self):
@@ -66,6 +69,7 @@ class LeaseKeeper(object):
             self.held, self.epoch = False, None
             self.last = exc.details.get("current")
             self._orphan(lease)
+            self._seen(lease)
             return "lost" if was else "standby"
         epoch = done["after"]["epoch"]
         new = not was or epoch != self.epoch
@@ -77,6 +81,13 @@ class LeaseKeeper(object):
         epoch, self.held, self.epoch = self.epoch, False, None
         if epoch is not None:
             lease.release(self.holder, epoch)
+
+    def _seen(self, lease):
+        now = self.clock()
+        if self.seen_at is not None and now - self.seen_at < self.ttl:
+            return []
+        self.seen_at = now
+        return lease.note_seen(self.holder)
 
     def _orphan(self, lease):
         """Mark the lease orphaned once nobody has held it for ``orphan_after`` (a standby that cannot take it)."""

@@ -55,9 +55,18 @@ def lease_line(lease):
     return line
 
 
+def standbys_line(lease):
+    """The standby watchers and when each last recorded itself, or None (no lease, or none seen)."""
+    if not lease or not lease.get("standbys"):
+        return None
+    return "Standby watchers: " + ", ".join(
+        "%s last seen %s" % (w["id"], "%ss ago (%s)" % (w["seen_ago"], w["seen"]) if w.get("seen") else "never")
+        for w in lease["standbys"])
+
+
 def status_table(statuses, lease=None):
-    """Lines of text: the watcher lease (when given), then one block per hierarchy."""
-    lines = [lease_line(lease)] if lease_line(lease) else []
+    """Lines of text: the watcher lease and its standbys (when given), then one block per hierarchy."""
+    lines = [line for line in (lease_line(lease), standbys_line(lease)) if line]
     for st in statuses:
         owner = st["owner"] or "no node"
         lines.append("Hierarchy %s: in service on %s, generation %s%s" % (

@@ -9,7 +9,7 @@ decision that counts against a budget (a ``recover`` or ``failover`` act)
 is also posted as a user event on vCenter's root folder, which every
 controller reads, with a compact message:
 
-    vigil.ha.budget:app1: action=failover;resources=;cause=;generation=5;controller=ctl1
+    vigil.ha.budget:app1: action=failover;resources=;cause=;generation=5;controller=ctl1;watcher=w1
 
 Only these fields, all of restricted characters: nothing else of the
 decision's inputs (which may hold anything) reaches vCenter. ``parse``
@@ -30,7 +30,7 @@ COUNTED_ACTIONS = ("recover", "failover")
 # An operator gives a hierarchy its budgets back: the uses before it no longer count (model/budget.py).
 RESET = "reset_budget"
 POSTED_ACTIONS = COUNTED_ACTIONS + (RESET,)
-FIELDS = ("action", "resources", "cause", "generation", "controller")
+FIELDS = ("action", "resources", "cause", "generation", "controller", "watcher")
 # What a cause or controller may hold in the event: a token, never free text.
 TOKEN = re.compile(r"[^A-Za-z0-9._-]")
 MAX_TOKEN = 64
@@ -55,8 +55,9 @@ def message(line, controller=None):
     The hierarchy must be a name (``StateInputError`` naming ``hierarchy`` otherwise): it leads the message.
     """
     check_hierarchy(line.get("hierarchy"))
-    if controller is None and isinstance(line.get("controller"), dict):
-        controller = line["controller"].get("host")
+    who = line.get("controller") if isinstance(line.get("controller"), dict) else {}
+    if controller is None:
+        controller = who.get("host")
     inputs = line.get("inputs") if isinstance(line.get("inputs"), dict) else {}
     result = line.get("result") if isinstance(line.get("result"), dict) else {}
     resources = []
@@ -74,6 +75,7 @@ def message(line, controller=None):
         "cause": _token(inputs.get("cause")),
         "generation": generation if isinstance(generation, int) and not isinstance(generation, bool) else "",
         "controller": _token(controller or os.uname()[1]),
+        "watcher": _token(who.get("watcher")),  # the watcher whose event started the run, if one did
     }
     return prefix(line["hierarchy"]) + " " + ";".join("%s=%s" % (k, values[k]) for k in FIELDS)
 
@@ -103,7 +105,9 @@ def parse(event, hierarchy):
         "generation": int(generation) if generation.isdigit() else None,
         "inputs": {"cause": items["cause"]} if items.get("cause") else {},
         "result": {"steps": [{"action": "recover", "resource": r} for r in resources]},
-        "controller": {"host": items.get("controller") or None}, "event": event.get("key"),
+        "controller": dict({"host": items.get("controller") or None},
+                           **({"watcher": items["watcher"]} if items.get("watcher") else {})),
+        "event": event.get("key"),
     }
 
 

@@ -18,6 +18,9 @@ the root folder, next to the hierarchy state (state/store.py):
 ``vigil.ha.watcher.<cluster>.orphaned``
     since when no watcher holds the lease, once that lasted ``orphan_after``
     seconds; empty when held again (for a vCenter alarm or a monitor).
+``vigil.ha.watcher.<cluster>.seen.<W>``
+    when standby watcher W last looked at the lease (written every ttl, one
+    call): status lists the standbys and how long ago each was seen.
 
 The epoch grows by one with every change of holder (acquire, takeover,
 release, a restarted watcher acquiring again). It is the fencing token: a
@@ -108,6 +111,20 @@ def orphan_field(cluster):
     return "%s%s.orphaned" % (PREFIX, cluster)
 
 
+def seen_field(cluster, holder):
+    return "%s%s.seen.%s" % (PREFIX, cluster, holder)
+
+
+def watchers_seen(snapshot, cluster):
+    """``[{"id", "seen"}]``: the watchers that recorded themselves (``Lease.note_seen``), by id."""
+    head = seen_field(cluster, "")
+    out = []
+    for field, key in snapshot["fields"].items():
+        if field.startswith(head) and HOLDER_RE.match(field[len(head):]):
+            out.append({"id": field[len(head):], "seen": parse_time(snapshot["values"].get(key))})
+    return sorted(out, key=lambda w: w["id"])
+
+
 def format_value(holder, epoch, expiry, renewed):
     return "holder=%s;epoch=%d;expiry=%s;renewed=%s" % (holder or "", epoch, fmt(expiry) or "", fmt(renewed) or "")
 
@@ -131,6 +148,7 @@ def effective(snapshot, cluster):
     follow_claims(snapshot, lease, lambda epoch: claim_field(cluster, epoch), parse_value, number="epoch")
     orphaned = snapshot["values"].get(snapshot["fields"].get(orphan_field(cluster)))
     lease["orphaned"] = parse_time(orphaned)
+    lease["seen"] = watchers_seen(snapshot, cluster)
     return lease
 
 
@@ -149,7 +167,10 @@ def public(lease, now):
     out.update(expiry=fmt(lease["expiry"]), renewed=fmt(lease["renewed"]), held=held(lease, now),
                pending=lease["pending"] and dict((k, lease["pending"][k]) for k in ("field", "from")),
                free_since=None if held(lease, now) else fmt(free_since(lease)),
-               orphaned=fmt(lease["orphaned"]))
+               orphaned=fmt(lease["orphaned"]),
+               standbys=[{"id": w["id"], "seen": fmt(w["seen"]),
+                          "seen_ago": int((now - w["seen"]).total_seconds()) if w["seen"] else None}
+                         for w in lease.get("seen", []) if not (held(lease, now) and w["id"] == lease["holder"])])
     return out
 
 
@@ -325,6 +346,15 @@ class Lease(object):
                 self.ann.post_event("%s%s: no watcher holds the lease since %s" % (EVENT_PREFIX, self.cluster, fmt(since)))
         except Exception as exc:  # pylint: disable=broad-except
             return ["orphaned mark of watcher lease %s not written: %s" % (self.cluster, exc)]
+        return []
+
+    def note_seen(self, holder):
+        """Record that standby ``holder`` is alive (its time, one call once the attribute exists); returns warnings."""
+        check_holder(holder)
+        try:
+            self.ann.set_field(self._key(seen_field(self.cluster, holder)), fmt(self.clock()))
+        except Exception as exc:  # pylint: disable=broad-except
+            return ["watcher %s not recorded as seen in lease %s: %s" % (holder, self.cluster, exc)]
         return []
 
     def events(self, limit=20):

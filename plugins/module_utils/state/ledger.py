@@ -53,7 +53,7 @@ def utc_now():
 
 
 def record(hierarchy, action, decision, inputs=None, generation=None, result=None, reason=None, secrets=(),
-           clock=utc_now):
+           clock=utc_now, watcher=None):
     """The ledger line for one decision, redacted."""
     line = {
         "time": clock(),
@@ -67,6 +67,8 @@ def record(hierarchy, action, decision, inputs=None, generation=None, result=Non
     if reason:
         line["reason"] = reason
     line["controller"] = {"host": os.uname()[1], "pid": os.getpid()}
+    if watcher:  # the watcher whose event started the run: which of a redundant set acted
+        line["controller"]["watcher"] = watcher
     return redact(line, secrets)
 
 

@@ -134,7 +134,11 @@ options:
     type: bool
     default: false
   watcher_id:
-    description: This watcher's id in the lease (letters, digits, C(.), C(_), C(:), C(@), C(-)); the machine's host name by default. Two watchers need two ids.
+    description:
+      - This watcher's id in the lease (letters, digits, C(.), C(_), C(:), C(@), C(-)); the machine's host name by
+        default. Two watchers need two ids.
+      - Every event carries it as C(watcher) (with or without the lease), and the rulebooks pass it to the playbooks,
+        whose ledger lines and budget events then say which watcher acted.
     type: str
   lease_ttl:
     description: Seconds the lease holds after each renewal; another watcher takes over that long after the holder stopped renewing.
@@ -188,7 +192,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.config import validation 
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere import client as vsphere_client  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.connection import ENV, DEFAULTS, REQUIRED  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
-from ansible_collections.vigil.ha.plugins.module_utils.health import lease_keeper  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.health import events, lease_keeper  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.state import lease as watcher_lease  # noqa: E402
 
 
@@ -246,10 +250,11 @@ async def main(queue, args):
                          % vsphere_client.PYVMOMI_IMPORT_ERROR)
 
     keeper = None
+    watcher_id = args.get("watcher_id") or socket.gethostname()
     if str(args.get("lease", False)).lower() in ("1", "true", "yes", "on"):
         try:
             ttl, dummy, orphan = lease_keeper.check_options(dict(health_source.DEFAULTS, **options))
-            keeper = lease_keeper.LeaseKeeper(args.get("watcher_id") or socket.gethostname(), ttl, orphan)
+            keeper = lease_keeper.LeaseKeeper(watcher_id, ttl, orphan)
             watcher_lease.check_cluster(group)
         except watcher_lease.StateInputError as exc:
             raise ValueError("vigil.ha.health: %s" % exc.message)
@@ -259,7 +264,7 @@ async def main(queue, args):
 
     source = health_source.HealthSource(cluster, queue, health_source.VcenterLink(connect), options,
                                         ansible=_tool("ansible"), inventory=args["inventory"],
-                                        name=conn["hostname"],
+                                        name=conn["hostname"], factory=events.EventFactory(watcher=watcher_id),
                                         reload=lambda: load_cluster(args["inventory"], group),
                                         keeper=keeper, cluster_group=group)
     await source.run()

@@ -60,15 +60,15 @@ def test_dropping_an_observer_settles_on_the_others():
 
 def test_event_schema_sequence_and_time():
     times = iter(["2026-01-02T03:04:05.000Z", "2026-01-02T03:04:06.000Z"])
-    factory = events.EventFactory(clock=lambda: next(times), source_id="abc")
+    factory = events.EventFactory(clock=lambda: next(times), source_id="abc", watcher="ctl1")
     one = factory.make("vm", "node1", "ok", "failed", ["powered off"], "vcenter", hierarchy="web", node="node1",
                        moref="vm-1", owner="node1", generation=4, maintenance=[],
                        fencing={"possible": True, "reason": "power off"})
     two = factory.make("resource", "app", "in_service", "failed", [], "http", hierarchy="web", node="node2",
                        resource="app", owner="node1", generation=4, maintenance=["hierarchy web is in maintenance"])
     assert one == {"vigil_ha": {
-        "schema": 1, "seq": 1, "source_id": "abc", "time": "2026-01-02T03:04:05.000Z", "type": "vm", "name": "node1",
-        "moref": "vm-1", "hierarchy": "web", "node": "node1", "resource": None, "from": "ok", "to": "failed",
+        "schema": 1, "seq": 1, "source_id": "abc", "watcher": "ctl1", "time": "2026-01-02T03:04:05.000Z",
+        "type": "vm", "name": "node1", "moref": "vm-1", "hierarchy": "web", "node": "node1", "resource": None, "from": "ok", "to": "failed",
         "reasons": ["powered off"], "observer": "vcenter", "owner": "node1", "generation": 4, "on_owner": True,
         "maintenance": False, "maintenance_reasons": [], "fencing": {"possible": True, "reason": "power off"},
         "resync": False, "suppressed": False, "suppressed_reason": None}}

@@ -141,3 +141,26 @@ def test_a_watcher_that_stops_releases_its_lease():
     lease = wl.Lease(FakeAnnotations(vc), "prod").get()
     assert (lease["holder"], lease["epoch"], lease["held"]) == (None, 2, False)
     assert vc.events[-1]["message"] == "vigil.ha watcher lease prod: w2 released it (epoch 2)"
+
+
+def test_a_standby_records_itself_once_per_ttl_and_status_lists_it():
+    vc = FakeVcenter()
+    ticks = iter([0.0, 0.0, 5.0, 5.0, 16.0, 16.0])
+    lease = wl.Lease(FakeAnnotations(vc), "prod")
+    lease.acquire("w1", 15)
+    keeper = lease_keeper.LeaseKeeper("w2", 15, 60, clock=lambda: next(ticks))
+    writes = []
+    set_field = lease.ann.set_field
+
+    def counted(key, value):
+        writes.append(value)
+        return set_field(key, value)
+    lease.ann.set_field = counted
+    assert keeper.tick(lease) == "standby"
+    assert keeper.tick(lease) == "standby"  # 5 s later: not written again
+    assert len(writes) == 1
+    assert keeper.tick(lease) == "standby"  # a ttl later: written again
+    assert len(writes) == 2
+    got = lease.get()
+    assert [w["id"] for w in got["standbys"]] == ["w2"] and got["standbys"][0]["seen_ago"] == 0
+    assert got["holder"] == "w1"  # the holder is not listed among the standbys

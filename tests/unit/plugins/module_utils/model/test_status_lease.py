@@ -32,3 +32,11 @@ def test_released_and_never_held():
 def test_the_table_leads_with_the_lease_only_when_given():
     assert status_table([], lease())[0].startswith("Watcher lease prod: held by w1")
     assert status_table([]) == status_table([], None) == ["ISP in service, OSU out of service; * marks the owner"]
+
+
+def test_status_lists_the_standbys_and_when_each_was_last_seen():
+    held = lease(standbys=[{"id": "w2", "seen": "2026-01-02T03:04:15Z", "seen_ago": 4},
+                           {"id": "w3", "seen": None, "seen_ago": None}])
+    lines = status_table([], held)
+    assert lines[1] == "Standby watchers: w2 last seen 4s ago (2026-01-02T03:04:15Z), w3 last seen never"
+    assert not any(line.startswith("Standby") for line in status_table([], lease()))  # none seen: no line

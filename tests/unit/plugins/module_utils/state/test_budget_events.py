@@ -14,9 +14,10 @@ POLICY = {"local_recovery": {"attempts": 2, "window": 300}, "failover": {"max": 
 SECRET = "s3cret-canary"
 
 
-def act(action, generation=5, steps=(), inputs=None, host="ctl-a"):
+def act(action, generation=5, steps=(), inputs=None, host="ctl-a", watcher=None):
+    controller = dict({"host": host, "pid": 1}, **({"watcher": watcher} if watcher else {}))
     return {"time": "x", "hierarchy": "app1", "action": action, "decision": "act", "generation": generation,
-            "inputs": inputs or {}, "result": {"steps": list(steps)}, "controller": {"host": host, "pid": 1}}
+            "inputs": inputs or {}, "result": {"steps": list(steps)}, "controller": controller}
 
 
 def test_only_decisions_to_act_on_a_budget_are_posted():
@@ -30,10 +31,16 @@ def test_the_message_is_compact_and_carries_nothing_else_of_the_inputs():
     line = act("recover", steps=steps, inputs={"cause": "rollback; x=1", "password": SECRET, "event": SECRET})
     text = message(line)
     assert text == "vigil.ha.budget:app1: action=recover;resources=db,app;cause=rollback__x_1;generation=5;" \
-                   "controller=ctl-a"
+                   "controller=ctl-a;watcher="
     assert SECRET not in text
     assert message(act("failover", generation=None), controller="ctl b;evil") == \
-        "vigil.ha.budget:app1: action=failover;resources=;cause=;generation=;controller=ctl_b_evil"
+        "vigil.ha.budget:app1: action=failover;resources=;cause=;generation=;controller=ctl_b_evil;watcher="
+
+
+def test_the_message_names_the_watcher_whose_event_started_the_run():
+    text = message(act("failover", watcher="w2 ;x"))
+    assert text.endswith(";controller=ctl-a;watcher=w2__x")
+    assert parse({"key": 9, "time": "t", "message": text}, "app1")["controller"] == {"host": "ctl-a", "watcher": "w2__x"}
 
 
 def test_parse_gives_the_ledgers_shape_back():

@@ -33,6 +33,8 @@ def test_record_has_the_decision_fields():
     assert line["time"] == "T" and line["hierarchy"] == "app1" and line["decision"] == "skip_stale"
     assert line["inputs"] == {"expected": 4} and line["generation"] == 5 and line["result"] == {"stale": True}
     assert line["reason"] == "duplicate event" and line["controller"]["pid"] == os.getpid()
+    assert "watcher" not in line["controller"]  # a run started by hand
+    assert ledger.record("app1", "failover", "act", watcher="w2")["controller"]["watcher"] == "w2"
 
 
 def test_append_writes_one_line_private_and_fsyncd(tmp_path, monkeypatch):
