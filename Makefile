@@ -14,11 +14,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # ansible-rulebook (tests/lab/test_rulebook.py) needs Java 17.
 export JAVA_HOME := $(or $(JAVA_HOME),$(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*)))
 
-.PHONY: help setup demo test unit playbooks sanity integration molecule lint docs-lint lab-slow lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-user chaos-mutation
+.PHONY: help setup demo test unit playbooks environments docs sanity integration molecule lint docs-lint lab-slow lab-tests lab-start lab-stop lab-status bench bench-eda bench-fencing changelog clean chaos chaos-fast chaos-user chaos-mutation
 
 help:
 	@echo "make demo    - set up, start the lab, protect web, recover, fail over, switch back, measure"
 	@echo "make test    - set up, run unit, sanity and integration tests"
+	@echo "make docs    - the collection's documentation site in .build/docs/html (antsibull-docs, Sphinx)"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs, and bench-eda"
 	@echo "make bench-eda - detection latency, recovery time, a watcher takeover, the watcher's cost at 5,000 VMs, and bench-fencing"
 	@echo "make bench-fencing - fencing through a BMC (fence_ipmilan, fence_redfish); host crash -> VMs on another host"
@@ -32,7 +33,7 @@ setup:
 demo: setup
 	@tools/demo.sh
 
-test: setup unit playbooks sanity lint docs-lint integration molecule chaos-fast chaos-user
+test: setup unit playbooks environments sanity lint docs-lint docs integration molecule chaos-fast chaos-user
 
 unit:
 	$(PY) -m pytest -q tests/unit
@@ -40,6 +41,11 @@ unit:
 # Playbooks run as a user runs them (no lab needed).
 playbooks:
 	$(PY) -m pytest -q tests/playbooks
+
+# The execution and decision environments (extensions/environments): ansible-builder
+# create on each, from the collection's tarball, and the build contexts checked (no container engine).
+environments:
+	$(PY) -m pytest -q tests/environments
 
 sanity:
 	tools/ansible-test.sh sanity
@@ -64,6 +70,11 @@ lint:
 # (docs.ansible.com's tool), on the collection as ansible finds it (.build/collections).
 docs-lint:
 	cd .build/collections/ansible_collections/vigil/ha && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/collections $(CURDIR)/$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+
+# The documentation site in .build/docs/html (tools/docs.sh): the plugin and role pages
+# of antsibull-docs and the guides (docs/*.md), built by Sphinx; a warning fails it.
+docs: setup
+	tools/docs.sh
 
 # The roles' scenarios on test hosts made of network namespaces with sshd
 # (extensions/molecule/resources/create.yml); each destroys what it made.
