@@ -33,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import os
+import signal
 import time
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import events
@@ -132,21 +134,32 @@ class VcenterLink(object):
             client.close()
 
 
+def _kill_run(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # gone already
+
+
 async def run_node_check(ansible, inventory, node, resources, timeout, limit):
     """One ``vigil.ha.app_health_info`` run on ``node`` over SSH: node_checks.parse's result, or
     None when it gave no result within ``limit`` seconds (killed)."""
     argv, env = node_checks.command(ansible, inventory, node, resources, timeout)
     try:
+        # A session of its own: on timeout the whole run goes (ansible's workers, ssh), not only ansible.
         proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.STDOUT)
+                                                    stderr=asyncio.subprocess.STDOUT, start_new_session=True)
     except OSError as exc:
         return {"reachable": None, "resources": [], "error": "cannot run %s: %s" % (argv[0], exc)}
     try:
         out = (await asyncio.wait_for(proc.communicate(), limit))[0]
     except asyncio.TimeoutError:
-        proc.kill()
+        _kill_run(proc.pid)
         await proc.wait()
         return None
+    except asyncio.CancelledError:  # the watcher stops: its runs with it
+        _kill_run(proc.pid)
+        raise
     return node_checks.parse(node, out.decode("utf-8", "replace"), proc.returncode)
 
 
@@ -553,6 +566,10 @@ class HealthSource(object):
         try:
             while True:
                 self.recheck.clear()
+                for node in [n for n, task in running.items() if task.done()]:
+                    task = running.pop(node)
+                    if not task.cancelled() and task.exception() is not None:
+                        LOG.error("node-side check of %s: %r", node, task.exception())
                 work = self._node_work()
                 keys = []
                 for node, (check, resources) in work.items():
@@ -564,10 +581,6 @@ class HealthSource(object):
                     if node_due or batch:
                         running[node] = asyncio.ensure_future(self._check_node(node, check, batch))
                 self.schedule.keep(keys)
-                for node in [n for n, task in running.items() if task.done()]:
-                    task = running.pop(node)
-                    if not task.cancelled() and task.exception() is not None:
-                        LOG.error("node-side check of %s: %r", node, task.exception())
                 try:
                     await asyncio.wait_for(self.recheck.wait(), TICK)
                 except asyncio.TimeoutError:
@@ -578,6 +591,17 @@ class HealthSource(object):
 
     async def _check_node(self, node, check, batch):
         """One run on ``node``: its reachability and the resources of ``batch``."""
+        try:
+            await self._run_node(node, check, batch)
+        finally:
+            self.recheck.set()  # the loop may start this node's next run (a confirmation) at once
+
+    def _again(self, key, started, interval):
+        """A first failure: check again ``recheck_delay`` after the failed check started (an SSH run
+        takes about a second already: then at once)."""
+        self.schedule.soon(key, max(0, started + schedule.recheck_delay(interval) - self.schedule.clock()))
+
+    async def _run_node(self, node, check, batch):
         async with self._node_slots:
             started = self.schedule.clock()
             # Due again one interval after this run started, whatever its result; a failure awaiting
@@ -601,7 +625,7 @@ class HealthSource(object):
         if self.view.node_down(node):
             return  # it went down meanwhile: vCenter's event says so
         if result["reachable"] is not None:
-            await self._node_report(node, check, result)
+            await self._node_report(node, check, result, started)
         by_name = dict(((r["hierarchy"], r["name"]), r) for r in batch)
         for entry in result["resources"]:
             resource = by_name.get((entry.get("hierarchy"), entry.get("name")))
@@ -609,16 +633,13 @@ class HealthSource(object):
                 continue
             if await self._resource_report(entry["hierarchy"], entry["name"], entry["state"], entry["reasons"], "node",
                                            node, resource["check"].get("confirm", 2)):
-                self.schedule.soon((node, entry["hierarchy"], entry["name"]),
-                                   schedule.recheck_delay(resource["check"]["interval"]))
-                self.recheck.set()
+                self._again((node, entry["hierarchy"], entry["name"]), started, resource["check"]["interval"])
 
-    async def _node_report(self, node, check, result):
+    async def _node_report(self, node, check, result, started):
         state = "reachable" if result["reachable"] else "unreachable"
         key = (events.NODE, node)
         if not self._confirmed(key, state, "ssh", check.get("confirm", 2), "node %s" % node):
-            self.schedule.soon((node,), schedule.recheck_delay(check["interval"]))
-            self.recheck.set()
+            self._again((node,), started, check["interval"])
             return
         transition = self.tracker.observe(key, state, [result["error"]] if result["error"] else [], "ssh")
         if transition:
