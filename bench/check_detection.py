@@ -9,8 +9,8 @@ service `web-app` *without* its http check and with `check.interval` of
 (vigil.ha.app_health_info) can see it die. Before issue 14 those checks ran
 every 30 s whatever check.interval said (about 35 s to detect).
 
-Each cycle: wait a random fraction of the interval (the failure falls
-anywhere in it), note the time, SIGKILL the service's process, wait for the
+Each cycle: wait a random fraction of the interval (--pause: of that many
+seconds; the failure falls anywhere in the checks' period), note the time, SIGKILL the service's process, wait for the
 printed event `resource web-app -> failed`, start the service again
 (vigil.ha.resource over SSH) and wait for `-> in_service`. Figures per cycle:
 
@@ -104,6 +104,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--cycles", type=int, default=12)
     parser.add_argument("--interval", type=float, default=2)
+    parser.add_argument("--pause", type=float, default=None,
+                        help="longest random pause before a kill (default: the interval); the checks' real period "
+                             "when they do not run on check.interval (30 s before issue 14)")
     args = parser.parse_args(argv)
     lab = Lab()
     started = utc_now()
@@ -120,7 +123,7 @@ def main(argv=None):
         try:
             time.sleep(2 * args.interval)
             for i in range(args.cycles):
-                time.sleep(random.uniform(0, args.interval))
+                time.sleep(random.uniform(0, args.interval if args.pause is None else args.pause))
                 killed_at = time.time()
                 kill_app()
                 seen_at, event = wait(lambda: printed(tail, killed_at, "web-app", "failed"))
@@ -144,7 +147,8 @@ def main(argv=None):
         "service killed on its node (no http/tcp check, check.interval %ss) -> event printed by the real "
         "ansible-rulebook (bench/rulebooks/record.yml, source vigil.ha.health)" % args.interval,
         started, argv,
-        settings={"cycles": args.cycles, "interval_s": args.interval, "confirm": 2, "goal_first_check_s": goal},
+        settings={"cycles": args.cycles, "interval_s": args.interval, "pause_max_s": args.pause or args.interval,
+                  "confirm": 2, "goal_first_check_s": goal},
         summary={key: summary([c[key] for c in cycles]) for key in ("first_check_s", "source_s", "rulebook_s")},
         cycles=cycles)
     s = result["summary"]
