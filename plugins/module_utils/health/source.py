@@ -194,7 +194,7 @@ class HealthSource(object):
         for key in DEPRECATED:
             if self.options.get(key) is not None:
                 LOG.warning("vigil.ha.health: option %s is deprecated and ignored: the checks of each node and "
-                            "resource run on their own check.interval and check.timeout (see docs/eda.md)", key)
+                            "resource run on their own check.interval and check.timeout (see docs/events.md)", key)
         # Resources of a hierarchy that just moved are judged on the new owner
         # once seen in service there: failing while they start is the move's
         # business (the playbook reports it), not a new failure. But only for

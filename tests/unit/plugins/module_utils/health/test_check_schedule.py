@@ -204,3 +204,14 @@ def test_a_run_that_outlives_its_limit_is_killed(tmp_path):
     started = time.monotonic()
     result = asyncio.run(health_source.run_node_check(str(ansible), "/nonexistent", "node1", [], 1, 0.5))
     assert result is None and time.monotonic() - started < 3
+
+
+def test_the_old_node_check_options_are_deprecated_and_ignored(caplog):
+    async def make():
+        return health_source.HealthSource(
+            validation.load(copy.deepcopy(NODES), copy.deepcopy(HIERARCHIES)), asyncio.Queue(),
+            FakeLink([first_batch()], copy.deepcopy(STATES)), {"node_check_interval": 30}, node_runner=Runs())
+    with caplog.at_level("WARNING"):
+        asyncio.run(make())
+    assert "option node_check_interval is deprecated and ignored" in caplog.text
+    assert "node_check_timeout" not in caplog.text
