@@ -21,7 +21,7 @@ help:
 	@echo "make test    - set up, run unit, sanity and integration tests"
 	@echo "make docs    - the collection's documentation site in .build/docs/html (antsibull-docs, Sphinx)"
 	@echo "make bench   - vm_health_info vs community.vmware.vmware_vm_info at 100/1,000/5,000 VMs, and bench-eda"
-	@echo "make bench-eda - detection latency, recovery time, a watcher takeover, the watcher's cost at 5,000 VMs, and bench-fencing"
+	@echo "make bench-eda - detection latency (a VM, a service checked on its node), recovery time, a watcher takeover, the watcher's cost at 5,000 VMs, and bench-fencing"
 	@echo "make bench-fencing - fencing through a BMC (fence_ipmilan, fence_redfish); host crash -> VMs on another host"
 	@echo "make chaos   - every fault-injection scenario against the lab (CHAOS='name ...' or CHAOS='--seed N')"
 	@echo "make lab-slow - the lab tests marked slow (covered another way in make test)"
@@ -119,6 +119,7 @@ bench: setup bench-eda
 # Detection latency, recovery time (lab "default") and the watcher's cost at 5,000 VMs.
 bench-eda: setup lab-start bench-fencing
 	$(PY) bench/detection.py
+	$(PY) bench/check_detection.py
 	$(PY) bench/recovery.py
 	$(PY) bench/watcher_takeover.py
 	$(PY) bench/watcher_cost.py

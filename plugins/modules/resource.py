@@ -41,7 +41,7 @@ options:
         parameters of the tcp kind (host, port), or an C(http) key with those of
         the http kind (url, expect_status, expect_body). After V(start),
         V(recover) and V(check) it must answer too, or the resource is V(failed).
-      - C(interval) and C(timeout) keys are accepted and ignored here (they pace the watcher).
+      - C(interval), C(timeout) and C(confirm) keys are accepted and ignored here (they pace the watcher).
     type: dict
   action:
     description:

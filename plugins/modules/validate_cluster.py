@@ -97,7 +97,7 @@ nodes:
       physical: false
       esxi: null
       fencing: {method: vcenter_poweroff}
-      check: {interval: 5, timeout: 2}
+      check: {interval: 5, timeout: 2, confirm: 2}
 hierarchies:
   description:
     - The hierarchies with every default filled in, their nodes sorted by

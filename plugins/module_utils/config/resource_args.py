@@ -53,8 +53,9 @@ def check_errors(check, where):
     if not isinstance(check, dict):
         return ["%s, check: must be a mapping" % where]
     errors = []
-    for key in sorted(set(check) - set(CHECK_KINDS) - {"interval", "timeout"}, key=str):
-        errors.append("%s, check.%s: unknown key (known: interval, timeout, %s)" % (where, key, ", ".join(CHECK_KINDS)))
+    for key in sorted(set(check) - set(CHECK_KINDS) - {"interval", "timeout", "confirm"}, key=str):
+        errors.append("%s, check.%s: unknown key (known: interval, timeout, confirm, %s)"
+                      % (where, key, ", ".join(CHECK_KINDS)))
     endpoints = [k for k in CHECK_KINDS if check.get(k) is not None]
     if len(endpoints) > 1:
         errors.append("%s, check: give one of %s, not both" % (where, " or ".join(CHECK_KINDS)))

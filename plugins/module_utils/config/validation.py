@@ -40,9 +40,11 @@ NODE_KEYS = ("mode", "vm", "physical", "esxi", "fencing", "check", "maintenance"
 HIERARCHY_KEYS = ("name", "nodes", "policy", "resources", "maintenance")
 RESOURCE_KEYS = ("name", "kind", "params", "depends_on", "check")
 
-NODE_CHECK = {"interval": 5, "timeout": 2}
+# confirm: failed checks in a row before a failure is reported (1: the first one; a lost packet is not a failure)
+NODE_CHECK = {"interval": 5, "timeout": 2, "confirm": 2}
 PROBE_KEYS = ("address", "port")  # check of a host mode node: its management endpoint
-RESOURCE_CHECK = {"interval": 10, "timeout": 5}
+RESOURCE_CHECK = {"interval": 10, "timeout": 5, "confirm": 2}
+MAX_CONFIRM = 10
 POLICY = {
     "local_recovery": {"attempts": 3, "window": 300},
     "failover": {"max": 2, "window": 3600},
@@ -150,11 +152,12 @@ def _count(errs, where, field, value, minimum):
 
 
 def _timing(errs, where, field, raw, default, keys_checked=False):
-    """``{interval, timeout}`` in seconds, positive, the timeout shorter than the interval."""
+    """``{interval, timeout, confirm}``: seconds, positive, the timeout shorter than the interval;
+    ``confirm`` failed checks in a row (1 to MAX_CONFIRM) before a failure counts."""
     if keys_checked:  # by resource_args.check_errors
         raw = raw if isinstance(raw, dict) else None
     else:
-        raw = _mapping(errs, where, field, raw, ("interval", "timeout"))
+        raw = _mapping(errs, where, field, raw, ("interval", "timeout", "confirm"))
     if raw is None:
         return dict(default)
     out = {}
@@ -173,6 +176,13 @@ def _timing(errs, where, field, raw, default, keys_checked=False):
             ok = False
     if ok and out["timeout"] >= out["interval"]:
         errs.add(where, field + ".timeout", "must be less than %s.interval (%s), not %s" % (field, out["interval"], out["timeout"]))
+    confirm = raw.get("confirm")
+    out["confirm"] = default["confirm"]
+    if confirm is not None and _typed(errs, where, field + ".confirm", confirm, "int"):
+        if not 1 <= confirm <= MAX_CONFIRM:
+            errs.add(where, field + ".confirm", "must be 1 to %d failed checks in a row, not %r" % (MAX_CONFIRM, confirm))
+        else:
+            out["confirm"] = confirm
     return out
 
 
@@ -274,8 +284,8 @@ def _node(errs, name, raw):
     probe = {}
     if isinstance(raw_check, dict) and (mode == HOST or any(k in raw_check for k in PROBE_KEYS)):
         if mode == HOST:  # its keys are checked here, where address and port are known too
-            _unknown(errs, where, raw_check, ("interval", "timeout") + PROBE_KEYS, "check.")
-            raw_check = dict((k, v) for k, v in raw_check.items() if k in ("interval", "timeout"))
+            _unknown(errs, where, raw_check, ("interval", "timeout", "confirm") + PROBE_KEYS, "check.")
+            raw_check = dict((k, v) for k, v in raw_check.items() if k in ("interval", "timeout", "confirm"))
         if any(k in raw.get("check") for k in PROBE_KEYS):
             probe = _host_probe(errs, where, raw["check"], mode)
         raw_check = dict((k, v) for k, v in raw_check.items() if k not in PROBE_KEYS)

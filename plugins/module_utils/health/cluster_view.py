@@ -281,25 +281,25 @@ class ClusterView(object):
     # -- which checks to run ---------------------------------------------
 
     def endpoint_checks(self):
-        """``(hierarchy, resource, kind, params, interval, timeout)`` of every tcp/http check: of guest
+        """``(hierarchy, resource, kind, params, interval, timeout, confirm)`` of every tcp/http check: of guest
         hierarchies, and the check.tcp/check.http of host mode ``vm`` resources (what the VM serves)."""
         out = []
         for hierarchy in self.cluster.hierarchies.values():
             for resource in hierarchy.resources:
-                interval, timeout = resource.check["interval"], resource.check["timeout"]
+                timing = (resource.check["interval"], resource.check["timeout"], resource.check.get("confirm", 2))
                 if resource.kind in CHECK_KINDS:
-                    out.append((hierarchy.name, resource.name, resource.kind, resource.params, interval, timeout))
+                    out.append((hierarchy.name, resource.name, resource.kind, resource.params) + timing)
                 elif resource.endpoint:
                     kind, params = resource.endpoint
-                    out.append((hierarchy.name, resource.name, kind, params, interval, timeout))
+                    out.append((hierarchy.name, resource.name, kind, params) + timing)
         return out
 
     def host_probes(self):
-        """``(node, esxi, address, port, interval, timeout)`` of every host mode node with a
+        """``(node, esxi, address, port, interval, timeout, confirm)`` of every host mode node with a
         ``check.address``: its management endpoint, probed so that a dead host is seen before
         vCenter notices (about a minute on a real vCenter)."""
         return [(n.name, n.esxi, n.check["address"], n.check["port"], n.check["interval"],
-                 n.check["timeout"]) for n in sorted(self.cluster.nodes.values(), key=lambda n: n.name)
+                 n.check["timeout"], n.check.get("confirm", 2)) for n in sorted(self.cluster.nodes.values(), key=lambda n: n.name)
                 if n.mode != GUEST and n.check.get("address")]
 
     def vm_down(self, hierarchy, resource):

@@ -14,7 +14,12 @@ transitions become events:
   management addresses (``check.address``: a dead ESXi host is seen
   before vCenter marks it not responding);
 - the node-side checks (``vigil.ha.app_health_info`` over SSH) of the
-  resources each owner holds, on a longer interval (health/node_checks.py).
+  resources each owner holds, each on its own ``check.interval`` too, those
+  of one node due together in one run (health/schedule.py,
+  health/node_checks.py).
+
+A failed check counts only when ``check.confirm`` checks in a row failed
+(a second one soon after the first by default): one lost packet is no failover.
 
 Every blocking call runs in a thread (``asyncio.to_thread``) under a
 deadline, so the event loop never waits on vCenter or a node. When the
@@ -28,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import os
+import signal
 import time
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import events
@@ -37,6 +44,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.health import inventory_w
 from ansible_collections.vigil.ha.plugins.module_utils.health import node_checks
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import repeats
+
+from ansible_collections.vigil.ha.plugins.module_utils.health import schedule
 
 from ansible_collections.vigil.ha.plugins.module_utils.state import store as state_store
 
@@ -56,8 +65,8 @@ DEFAULTS = {
     "timeout": 30,  # each vCenter call, seconds
     "max_wait": 10,  # WaitForUpdatesEx maxWaitSeconds
     "state_interval": 5,  # owner and generation read again, seconds
-    "node_check_interval": 30,  # node-side checks, seconds
-    "node_check_timeout": 25,  # one node-side check, seconds
+    "node_check_concurrency": 8,  # node-side runs at once (each node has one at a time)
+    "node_check_overhead": 10,  # starting ansible and its SSH session, on top of the checks' timeouts, seconds
     "reconnect_max": 30,  # longest pause between reconnects, seconds
     "start_grace": 120,  # a moved hierarchy's resources may start on the new owner this long, seconds
     "placement_settle": 60,  # host mode: VMs split over hosts this long are reported (DRS moves one by one), seconds
@@ -67,6 +76,10 @@ DEFAULTS = {
     "failover_throttle": 120,  # a repeated failover (same generation) within this is recorded, not run, seconds
 }
 DEFAULTS.update(LEASE_DEFAULTS)  # the watcher lease (issue 12), used with a LeaseKeeper only
+# Deprecated (issue 14): every node and resource has its own check.interval and check.timeout now.
+DEPRECATED = ("node_check_interval", "node_check_timeout")
+NODE_CHECK = {"interval": 5, "timeout": 2, "confirm": 2}  # config/validation.py's defaults
+TICK = 0.1  # how often the node-side schedule is looked at, seconds
 NO_LEASE = {"holder": None, "epoch": None, "active": True}  # a lone watcher: always acts
 FAILED = ("failed", "unreachable")
 
@@ -121,6 +134,35 @@ class VcenterLink(object):
             client.close()
 
 
+def _kill_run(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # gone already
+
+
+async def run_node_check(ansible, inventory, node, resources, timeout, limit):
+    """One ``vigil.ha.app_health_info`` run on ``node`` over SSH: node_checks.parse's result, or
+    None when it gave no result within ``limit`` seconds (killed)."""
+    argv, env = node_checks.command(ansible, inventory, node, resources, timeout)
+    try:
+        # A session of its own: on timeout the whole run goes (ansible's workers, ssh), not only ansible.
+        proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        return {"reachable": None, "resources": [], "error": "cannot run %s: %s" % (argv[0], exc)}
+    try:
+        out = (await asyncio.wait_for(proc.communicate(), limit))[0]
+    except asyncio.TimeoutError:
+        _kill_run(proc.pid)
+        await proc.wait()
+        return None
+    except asyncio.CancelledError:  # the watcher stops: its runs with it
+        _kill_run(proc.pid)
+        raise
+    return node_checks.parse(node, out.decode("utf-8", "replace"), proc.returncode)
+
+
 def probe(kind, name, params):
     """One tcp/http check from here: ``(state, reasons)`` (blocking, bounded by the check's timeout)."""
     result = node_kit(kind, name, params).check()
@@ -129,7 +171,8 @@ def probe(kind, name, params):
 
 class HealthSource(object):
     def __init__(self, cluster, queue, link, options=None, ansible="ansible", inventory=None,
-                 factory=None, prober=probe, name="vcenter", reload=None, keeper=None, cluster_group=None):
+                 factory=None, prober=probe, name="vcenter", reload=None, keeper=None, cluster_group=None,
+                 node_runner=None, clock=time.monotonic):
         self.name = name  # vCenter's host name, for its own events
         self.view = ClusterView(cluster, VcenterObjects())
         self.queue = queue
@@ -141,7 +184,17 @@ class HealthSource(object):
         self.factory = factory or events.EventFactory()
         self.prober = prober
         self.tracker = events.Tracker()
-        self.recheck = asyncio.Event()
+        self.recheck = asyncio.Event()  # wakes the node-side schedule (a check is wanted now)
+        # Issue 14: every check on its own interval; a failure counts once confirmed.
+        self.schedule = schedule.Schedule(clock)
+        self.confirmations = schedule.Confirmations()
+        self.node_runner = node_runner or (lambda node, resources, timeout, limit: run_node_check(
+            self.ansible, self.inventory, node, resources, timeout, limit))
+        self._node_slots = asyncio.Semaphore(max(1, int(self.options["node_check_concurrency"])))
+        for key in DEPRECATED:
+            if self.options.get(key) is not None:
+                LOG.warning("vigil.ha.health: option %s is deprecated and ignored: the checks of each node and "
+                            "resource run on their own check.interval and check.timeout (see docs/events.md)", key)
         # Resources of a hierarchy that just moved are judged on the new owner
         # once seen in service there: failing while they start is the move's
         # business (the playbook reports it), not a new failure. But only for
@@ -371,6 +424,7 @@ class HealthSource(object):
                     # The old owner's node-side reports say nothing about the new one.
                     for resource in self.view.cluster.hierarchy(name).resources:
                         self.tracker.drop((events.RESOURCE, name, resource.name), "node")
+                        self.confirmations.forget_subject((events.RESOURCE, name, resource.name))
                         self.unarmed[(name, resource.name)] = time.monotonic() + self.options["start_grace"]
                 transition = events.Transition((events.HIERARCHY, name), before["owner"] or "none",
                                                state["owner"] or "none",
@@ -380,30 +434,48 @@ class HealthSource(object):
 
     # -- checks ----------------------------------------------------------
 
-    async def _resource_report(self, hierarchy, resource, state, reasons, observer, node):
+    def _confirmed(self, key, state, observer, confirm, what):
+        """True when this report may be told; a failure only at the ``confirm``-th in a row."""
+        if self.confirmations.judge((key, observer), state, confirm):
+            return True
+        LOG.info("vigil.ha.health: %s %s (%s check %d of %d in a row before it counts)", what, state, observer,
+                 self.confirmations.pending((key, observer)), confirm)
+        return False
+
+    async def _resource_report(self, hierarchy, resource, state, reasons, observer, node, confirm=1):
+        """Observe one check's result; True when it is a failure awaiting confirmation (check again soon)."""
         deadline = self.unarmed.get((hierarchy, resource))
         if deadline is not None:
             if state != "in_service":
                 if time.monotonic() < deadline:
-                    return
+                    return False
                 reasons = ["not in service %ss after %s moved" % (self.options["start_grace"], hierarchy)] + list(reasons)
-            del self.unarmed[(hierarchy, resource)]
         if state == "out_of_service":
             # On the node that holds the hierarchy, a resource not running is a failure.
             state, reasons = "failed", ["out of service on %s, which holds %s" % (node, hierarchy)] + list(reasons)
-        transition = self.tracker.observe((events.RESOURCE, hierarchy, resource), state, reasons, observer)
+        key = (events.RESOURCE, hierarchy, resource)
+        if not self._confirmed(key, state, observer, confirm, "resource %s of %s on %s" % (resource, hierarchy, node)):
+            return True
+        if deadline is not None:
+            del self.unarmed[(hierarchy, resource)]  # in service, or failed for good after the grace
+        transition = self.tracker.observe(key, state, reasons, observer)
         if not transition:
-            return
+            return False
         await self._refresh_states()
         if self.view.owner(hierarchy) != node:
             return  # it moved meanwhile: what was seen is about the old owner
         await self._emit(events.RESOURCE, resource, transition, hierarchy, node, resource)
         if transition.after == "in_service":
-            self.recheck.set()  # let the node-side check confirm soon, not in half a minute
+            # Let the node-side check confirm it now, not at its next interval.
+            self.schedule.soon((node, hierarchy, resource), 0)
+            self.recheck.set()
+        return False
 
-    async def _endpoint_loop(self, hierarchy, resource, kind, params, interval, timeout):
+    async def _endpoint_loop(self, hierarchy, resource, kind, params, interval, timeout, confirm=1):
         while True:
+            started = time.monotonic()
             owner = self.view.owner(hierarchy)
+            pending = False
             # A node vCenter reports down is covered by its own event; its resources say nothing new.
             # A host mode VM that is off or failed: the vm resource's own event says it.
             if owner and not self.view.node_down(owner) and not self.view.vm_down(hierarchy, resource):
@@ -414,12 +486,17 @@ class HealthSource(object):
                     state, reasons = "failed", ["%s check of %s: no answer within %ss" % (kind, resource, timeout)]
                 except Exception as exc:  # pylint: disable=broad-except
                     state, reasons = "unknown", ["%s check of %s: %s" % (kind, resource, exc)]
-                await self._resource_report(hierarchy, resource, state, reasons, kind, owner)
-            await asyncio.sleep(interval)
+                pending = await self._resource_report(hierarchy, resource, state, reasons, kind, owner, confirm)
+            # Every interval from start to start; a first failure is checked again soon: it counts
+            # only if that one fails too.
+            if pending:
+                await asyncio.sleep(schedule.recheck_delay(interval))
+            else:
+                await asyncio.sleep(max(0, started + interval - time.monotonic()))
 
-    async def _probe_loop(self, node, esxi, address, port, interval, timeout):
+    async def _probe_loop(self, node, esxi, address, port, interval, timeout, confirm=2):
         """Probe a host mode node's management address (its hostd) every ``interval``. A failure is
-        confirmed by a second probe a second later; then the host is ``failed`` (observer ``probe``)
+        confirmed by ``confirm`` probes in a row, a second apart; then the host is ``failed`` (observer ``probe``)
         whatever vCenter still shows, so that the failover starts before vCenter notices."""
         params = {"host": address, "port": port, "timeout": timeout}
         failures = 0
@@ -436,7 +513,7 @@ class HealthSource(object):
                     await asyncio.sleep(interval)  # the probe could not run: it says nothing about the host
                     continue
                 failures = failures + 1 if state != "in_service" else 0
-                if failures == 1:
+                if 0 < failures < confirm:
                     await asyncio.sleep(min(1, interval))  # one lost answer is no crash: ask again soon
                     continue
                 why = "management address does not answer: %s" % ("; ".join(reasons) or "%s:%s" % (address, port))
@@ -462,49 +539,113 @@ class HealthSource(object):
         for hierarchy, who in self.view.targets([node]):
             await self._emit(events.HOST, esxi, transition, hierarchy, who, moref=host)
 
-    async def _node_loop(self):
-        while True:
-            owners = sorted(set(self.view.owner(h) for h in self.view.cluster.hierarchies) - set([None]))
-            checks = [self._check_node(n) for n in owners if self.view.node_resources(n) and not self.view.node_down(n)]
-            checks += [self._check_node(n) for n in sorted(self.probe_nodes - set(owners))]  # physical, switchback
-            if checks:
-                await asyncio.gather(*checks)
-            try:
-                await asyncio.wait_for(self.recheck.wait(), self.options["node_check_interval"])
-            except asyncio.TimeoutError:
-                pass
-            self.recheck.clear()
+    def _node_work(self):
+        """``{node: (its check, [resources it holds])}`` of every node to check over SSH: the owners of
+        guest hierarchies that vCenter does not report down, and physical nodes awaiting a switchback."""
+        owners = sorted(set(self.view.owner(h) for h in self.view.cluster.hierarchies) - set([None]))
+        work = {}
+        for node in owners:
+            resources = self.view.node_resources(node)
+            if resources and not self.view.node_down(node):
+                work[node] = (self._node_check(node), resources)
+        for node in sorted(self.probe_nodes - set(owners)):
+            work[node] = (self._node_check(node), [])
+        return work
 
-    async def _check_node(self, node):
-        timeout = self.options["node_check_timeout"]
-        argv, env = node_checks.command(self.ansible, self.inventory, node, self.view.node_resources(node), timeout)
+    def _node_check(self, name):
         try:
-            proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=asyncio.subprocess.PIPE,
-                                                        stderr=asyncio.subprocess.STDOUT)
-        except OSError as exc:
-            LOG.error("cannot run %s: %s", argv[0], exc)
-            return
+            return dict(NODE_CHECK, **(self.view.cluster.node(name).check or {}))
+        except (KeyError, ValueError, AttributeError):
+            return dict(NODE_CHECK)
+
+    async def _node_loop(self):
+        """Start each node's run when one of its checks is due (its own, or a resource's on its
+        ``check.interval``); one run per node at a time, ``node_check_concurrency`` at once, so a
+        slow node delays no other."""
+        running = {}
         try:
-            out = (await asyncio.wait_for(proc.communicate(), timeout + 5))[0]
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-            LOG.warning("node-side check of %s: no result within %ss", node, timeout + 5)
-            return
-        result = node_checks.parse(node, out.decode("utf-8", "replace"), proc.returncode)
-        if result["reachable"] is None:
+            while True:
+                self.recheck.clear()
+                for node in [n for n, task in running.items() if task.done()]:
+                    task = running.pop(node)
+                    if not task.cancelled() and task.exception() is not None:
+                        LOG.error("node-side check of %s: %r", node, task.exception())
+                work = self._node_work()
+                keys = []
+                for node, (check, resources) in work.items():
+                    keys.append((node,))
+                    keys.extend((node, r["hierarchy"], r["name"]) for r in resources)
+                    if node in running:
+                        continue
+                    node_due, batch = self.schedule.batch(node, check["interval"], resources)
+                    if node_due or batch:
+                        running[node] = asyncio.ensure_future(self._check_node(node, check, batch))
+                self.schedule.keep(keys)
+                try:
+                    await asyncio.wait_for(self.recheck.wait(), TICK)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            for task in running.values():
+                task.cancel()
+
+    async def _check_node(self, node, check, batch):
+        """One run on ``node``: its reachability and the resources of ``batch``."""
+        try:
+            await self._run_node(node, check, batch)
+        finally:
+            self.recheck.set()  # the loop may start this node's next run (a confirmation) at once
+
+    def _again(self, key, started, interval):
+        """A first failure: check again ``recheck_delay`` after the failed check started (an SSH run
+        takes about a second already: then at once)."""
+        self.schedule.soon(key, max(0, started + schedule.recheck_delay(interval) - self.schedule.clock()))
+
+    async def _run_node(self, node, check, batch):
+        async with self._node_slots:
+            started = self.schedule.clock()
+            # Due again one interval after this run started, whatever its result; a failure awaiting
+            # its confirmation is made due sooner below.
+            self.schedule.done((node,), started, check["interval"])
+            for entry in batch:
+                self.schedule.done((node, entry["hierarchy"], entry["name"]), started, entry["check"]["interval"])
+            limit = check["timeout"] + max([r["check"]["timeout"] for r in batch] or [0]) \
+                + self.options["node_check_overhead"]
+            result = await self.node_runner(node, batch, check["timeout"], limit)
+        if result is None:
+            # The checks did not answer within their timeouts: that is a failure of each (confirmed as any).
+            LOG.warning("node-side check of %s: no result within %ss", node, limit)
+            result = {"reachable": None, "error": None, "resources": [
+                dict(hierarchy=r["hierarchy"], name=r["name"], state="failed",
+                     reasons=["no result from %s within %ss (check.timeout %ss)" % (node, limit, r["check"]["timeout"])])
+                for r in batch]}
+        elif result["reachable"] is None:
             LOG.warning("node-side check of %s: %s", node, result["error"])
             return
         if self.view.node_down(node):
             return  # it went down meanwhile: vCenter's event says so
+        if result["reachable"] is not None:
+            await self._node_report(node, check, result, started)
+        by_name = dict(((r["hierarchy"], r["name"]), r) for r in batch)
+        for entry in result["resources"]:
+            resource = by_name.get((entry.get("hierarchy"), entry.get("name")))
+            if resource is None:
+                continue
+            if await self._resource_report(entry["hierarchy"], entry["name"], entry["state"], entry["reasons"], "node",
+                                           node, resource["check"].get("confirm", 2)):
+                self._again((node, entry["hierarchy"], entry["name"]), started, resource["check"]["interval"])
+
+    async def _node_report(self, node, check, result, started):
         state = "reachable" if result["reachable"] else "unreachable"
-        transition = self.tracker.observe((events.NODE, node), state, [result["error"]] if result["error"] else [], "ssh")
+        key = (events.NODE, node)
+        if not self._confirmed(key, state, "ssh", check.get("confirm", 2), "node %s" % node):
+            self._again((node,), started, check["interval"])
+            return
+        transition = self.tracker.observe(key, state, [result["error"]] if result["error"] else [], "ssh")
         if transition:
             await self._refresh_states()
             for hierarchy, who in self.view.targets([node]):
                 await self._emit(events.NODE, node, transition, hierarchy, who)
-        for entry in result["resources"]:
-            await self._resource_report(entry["hierarchy"], entry["name"], entry["state"], entry["reasons"], "node", node)
 
     # -- inventory edits, switchback (issue 16) ----------------------------
 

@@ -20,10 +20,13 @@ description:
     puts one event on the queue per transition, under the key C(vigil_ha), with
     the schema of docs/events.md.
   - vCenter is watched by push (one WaitForUpdatesEx on VMs and hosts); the
-    C(tcp) and C(http) checks of every resource run here on their own
-    intervals; the deeper checks (C(service), C(script), C(filesystem), C(ip))
-    run on each node that holds a hierarchy through M(vigil.ha.app_health_info)
-    over SSH, every O(node_check_interval) seconds.
+    C(tcp) and C(http) checks of every resource run here; the deeper checks (C(service), C(script),
+    C(filesystem), C(ip)) run on each node that holds a hierarchy through M(vigil.ha.app_health_info)
+    over SSH. Every check runs on its own C(check.interval) and within its C(check.timeout) (of the
+    resource; a node's for its SSH reachability); the checks of one node due together share one SSH run.
+  - A failed check counts only when C(check.confirm) checks in a row failed (2 by default: the first
+    failure is checked again at most a second later), so that one lost packet does not start a
+    failover. What vCenter reports (a VM powered off, a host not responding) is not confirmed.
   - After losing vCenter it says so once, reconnects and reports only what
     really changed meanwhile. Events never carry credentials.
 author:
@@ -70,13 +73,28 @@ options:
     type: int
     default: 5
   node_check_interval:
-    description: Seconds between the node-side checks of each node that holds a hierarchy.
+    description:
+      - Deprecated and ignored - each node and resource is checked on its own C(check.interval) (see
+        docs/configuration.md). Given, it is logged as deprecated; it will be removed in a later release.
     type: int
-    default: 30
   node_check_timeout:
-    description: Seconds one node-side check may take.
+    description:
+      - Deprecated and ignored - each check is bounded by its own C(check.timeout). Given, it is logged as
+        deprecated; it will be removed in a later release.
     type: int
-    default: 25
+  node_check_concurrency:
+    description:
+      - Node-side runs (one C(ansible) process each) at once. Each node has at most one at a time, so a slow
+        node delays no other.
+    type: int
+    default: 8
+  node_check_overhead:
+    description:
+      - Seconds allowed, on top of the node's and the resources' C(check.timeout), for starting C(ansible) and
+        its SSH session. A run that gives no result by then is killed and its resources' checks count as failed
+        (confirmed as any failure).
+    type: int
+    default: 10
   reconnect_max:
     description: Longest pause, in seconds, between attempts to reconnect to vCenter.
     type: int
@@ -242,7 +260,8 @@ async def main(queue, args):
     conn = connection(args)
     group = args.get("cluster_group") or "vigil_ha_cluster"
     cluster = await load_cluster(args["inventory"], group)
-    options = dict((k, int(args[k])) for k in health_source.DEFAULTS if args.get(k) is not None)
+    options = dict((k, int(args[k])) for k in tuple(health_source.DEFAULTS) + health_source.DEPRECATED
+                   if args.get(k) is not None)
     options["timeout"] = options.get("timeout", health_source.DEFAULTS["timeout"])
 
     if not vsphere_client.HAS_PYVMOMI:

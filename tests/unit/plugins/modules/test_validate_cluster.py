@@ -18,7 +18,7 @@ def test_the_documented_example_is_returned_normalised(capsys):
     assert rc == 0
     assert out["changed"] is False
     assert out["start_order"] == {"web": ["web-vip", "web-app"], "erp": ["erp-db", "erp-app"]}
-    assert out["nodes"]["node1"]["check"] == {"interval": 5, "timeout": 2}
+    assert out["nodes"]["node1"]["check"] == {"interval": 5, "timeout": 2, "confirm": 2}
     assert out["hierarchies"][0]["resources"][0]["params"]["arp_count"] == 3
     assert "errors" not in out
 

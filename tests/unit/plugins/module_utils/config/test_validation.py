@@ -102,7 +102,13 @@ BAD = [
      ["hierarchy 'web', policy.local_recovery.retries: unknown key (known: attempts, window)"]),
     ("unknown check key",
      lambda n, h: res(h, "web", "app")["check"].update(retries=2),
-     ["hierarchy 'web', resource 'app', check.retries: unknown key (known: interval, timeout, tcp, http)"]),
+     ["hierarchy 'web', resource 'app', check.retries: unknown key (known: interval, timeout, confirm, tcp, http)"]),
+    ("check confirm zero",
+     lambda n, h: res(h, "web", "app")["check"].update(confirm=0),
+     ["hierarchy 'web', resource 'app', check.confirm: must be 1 to 10 failed checks in a row, not 0"]),
+    ("check confirm not an integer",
+     lambda n, h: n["node1"].update(check={"confirm": "twice"}),
+     ["node 'node1', check.confirm: must be an integer, not 'twice'"]),
     ("unknown fencing key",
      lambda n, h: n["node1"].update(fencing={"method": "vcenter_poweroff", "after": 5}),
      ["node 'node1', fencing.after: unknown key (known: delay, levels, method)"]),
@@ -337,7 +343,7 @@ BAD = [
      ["node 'esx1', check.address: must be a host name or IP address, not 'esxi 01'"]),
     ("host probe: misspelt key",
      lambda n, h: n["esx1"].update(check={"adress": "10.0.0.21"}),
-     ["node 'esx1', check.adress: unknown key (known: address, interval, port, timeout)"]),
+     ["node 'esx1', check.adress: unknown key (known: address, confirm, interval, port, timeout)"]),
     ("host probe on a guest node",
      lambda n, h: n["node1"].update(check={"address": "10.0.0.21"}),
      ["node 'node1', check.address: only for host mode nodes (the ESXi host's management address)"]),
@@ -348,7 +354,8 @@ def test_a_host_node_probe_is_kept_with_its_defaults():
     nodes, hierarchies = base()
     nodes["esx1"]["check"] = {"address": "10.0.0.21", "interval": 3, "timeout": 1}
     config = validate(nodes, hierarchies)
-    assert config["nodes"]["esx1"]["check"] == {"interval": 3, "timeout": 1, "address": "10.0.0.21", "port": 443}
+    assert config["nodes"]["esx1"]["check"] == {"interval": 3, "timeout": 1, "confirm": 2, "address": "10.0.0.21",
+                                                "port": 443}
     assert validate(config["nodes"], config["hierarchies"])["nodes"] == config["nodes"]  # validates again
 
 
@@ -408,13 +415,13 @@ def test_defaults_are_filled_in():
     assert config["nodes"]["node1"] == {
         "mode": "guest", "vm": {"uuid": U1, "moref": None}, "physical": False, "esxi": None,
         "fencing": {"method": "vcenter_poweroff", "levels": [{"method": "vcenter_poweroff"}], "delay": 0},
-        "check": {"interval": 5, "timeout": 2}, "maintenance": False}
+        "check": {"interval": 5, "timeout": 2, "confirm": 2}, "maintenance": False}
     assert config["nodes"]["phys"]["fencing"] == {"method": "none", "levels": [{"method": "none"}], "delay": 0}
     assert config["nodes"]["phys"]["vm"] is None
     assert config["nodes"]["esx1"] == {
         "mode": "host", "vm": None, "physical": False, "esxi": "esxi-01.lab",
         "fencing": {"method": "vcenter_poweroff", "levels": [{"method": "vcenter_poweroff"}], "delay": 0},
-        "check": {"interval": 5, "timeout": 2}, "maintenance": False}
+        "check": {"interval": 5, "timeout": 2, "confirm": 2}, "maintenance": False}
     w = config["hierarchies"][0]
     assert w["maintenance"] is False
     assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
@@ -423,9 +430,9 @@ def test_defaults_are_filled_in():
     assert config["hierarchies"][1]["policy"]["switchback"] == "automatic"
     vip, app = w["resources"]
     assert vip == {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0", "arp_count": 3},
-                   "depends_on": [], "check": {"interval": 10, "timeout": 5}}
+                   "depends_on": [], "check": {"interval": 10, "timeout": 5, "confirm": 2}}
     assert app["params"] == {"unit": "demo.service", "command": None, "pidfile": None, "workdir": "/", "stop_timeout": 30}
-    assert app["check"] == {"interval": 10, "timeout": 5,
+    assert app["check"] == {"interval": 10, "timeout": 5, "confirm": 2,
                             "http": {"url": "http://10.99.0.100:8080/", "expect_status": 200, "expect_body": None, "timeout": 2.0}}
     assert config["hierarchies"][1]["resources"][0]["params"] == {
         "uuid": U2, "moref": None, "shutdown_timeout": 120, "tools_timeout": 300}

@@ -173,7 +173,7 @@ def test_a_node_without_fencing_cannot_be_fenced():
 
 def test_checks_to_run(view):
     assert [c[:3] + c[4:] for c in view.endpoint_checks()] == [
-        ("web", "app", "http", 3, 2), ("web", "port", "tcp", 10, 5)]
+        ("web", "app", "http", 3, 2, 2), ("web", "port", "tcp", 10, 5, 2)]
     assert [r["name"] for r in view.node_resources("node1")] == ["vip", "app", "port"]
     assert all(r["hierarchy"] == "web" for r in view.node_resources("node1"))
     assert view.node_resources("node2") == [] and view.node_resources("esx1") == []
@@ -408,7 +408,7 @@ def test_the_endpoint_check_of_a_vm_resource_is_run_unless_its_vm_is_down(monkey
     objects = VcenterObjects()
     objects.replace(first_batch())
     v = cluster_view.ClusterView(validation.load(copy.deepcopy(NODES), hierarchies), objects)
-    assert ("erp", "erp-db", "tcp", 1, 0.5) in [c[:3] + c[4:] for c in v.endpoint_checks()]
+    assert ("erp", "erp-db", "tcp", 1, 0.5, 2) in [c[:3] + c[4:] for c in v.endpoint_checks()]
     assert v.vm_down("erp", "erp-db") is None and v.vm_down("web", "app") is None
     objects.apply([modify("vm-3", **{"runtime.powerState": "poweredOff"})])
     assert v.vm_down("erp", "erp-db") == "powered off"

@@ -87,7 +87,7 @@ def test_lookups():
     app = c.hierarchy("stack").resource("app")
     assert (app.kind, app.depends_on, app.where) == ("script", ("fs", "vip"), "node")
     assert app.params["timeout"] == 60
-    assert app.check == {"interval": 10, "timeout": 5}
+    assert app.check == {"interval": 10, "timeout": 5, "confirm": 2}
     assert app.endpoint is None
     with pytest.raises(KeyError):
         c.hierarchy("nope")
