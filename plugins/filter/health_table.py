@@ -12,6 +12,9 @@ description:
   - Turns the result of M(vigil.ha.vm_health_info) into a plain-text table,
     hosts first, then VMs, each with its verdict, state and reasons, followed
     by a one-line summary. Meant for C(ansible.builtin.debug) and reports.
+  - The connection, maintenance, VMware Tools and heartbeat columns need the
+    raw states of O(vigil.ha.vm_health_info#module:details=full); with its
+    compact result (the default) they show C(-).
 author:
   - vigil.ha developers (@vigil-ha)
 options:
@@ -22,8 +25,9 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Read health
+- name: Read health, raw states included for the table
   vigil.ha.vm_health_info:
+    details: full
   register: health
 
 - name: Show it
@@ -39,24 +43,30 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+
+def _raw(record):
+    # A compact result (details: compact) has no raw states: their columns show "-".
+    return record.get("raw") or {}
+
+
 HOST_COLUMNS = (
     ("HOST", lambda r: r["name"]),
     ("VERDICT", lambda r: r["verdict"].upper()),
     ("CLUSTER", lambda r: r.get("cluster")),
-    ("CONNECTION", lambda r: r["raw"].get("connection_state")),
-    ("POWER", lambda r: r["raw"].get("power_state")),
-    ("MAINT", lambda r: "yes" if r["raw"].get("in_maintenance_mode") else "no"),
-    ("REASONS", lambda r: "; ".join(r["reasons"])),
+    ("CONNECTION", lambda r: _raw(r).get("connection_state")),
+    ("POWER", lambda r: _raw(r).get("power_state")),
+    ("MAINT", lambda r: ("yes" if _raw(r).get("in_maintenance_mode") else "no") if "raw" in r else None),
+    ("REASONS", lambda r: "; ".join(r.get("reasons") or [])),
 )
 VM_COLUMNS = (
     ("VM", lambda r: r["name"]),
     ("VERDICT", lambda r: r["verdict"].upper()),
     ("HOST", lambda r: r.get("host")),
-    ("POWER", lambda r: r["raw"].get("power_state")),
-    ("CONNECTION", lambda r: r["raw"].get("connection_state")),
-    ("TOOLS", lambda r: (r["raw"].get("tools_running_status") or "").replace("guestTools", "")),
-    ("HEARTBEAT", lambda r: r["raw"].get("guest_heartbeat_status")),
-    ("REASONS", lambda r: "; ".join(r["reasons"])),
+    ("POWER", lambda r: _raw(r).get("power_state") or r.get("power_state")),
+    ("CONNECTION", lambda r: _raw(r).get("connection_state")),
+    ("TOOLS", lambda r: (_raw(r).get("tools_running_status") or "").replace("guestTools", "")),
+    ("HEARTBEAT", lambda r: _raw(r).get("guest_heartbeat_status")),
+    ("REASONS", lambda r: "; ".join(r.get("reasons") or [])),
 )
 
 

@@ -21,6 +21,10 @@ description:
     O(morefs) pick VMs (a VM matching any of them is reported); O(folder) and
     O(cluster) narrow what is reported. A requested VM that does not exist is
     an error naming it.
+  - By default each record is compact (who, where, the verdict, and the
+    reasons only when the verdict is not V(ok)), so that thousands of VMs
+    make a small result; O(details=full) adds the folder, datacenter,
+    instance UUID and the vSphere properties the verdict was made from.
 author:
   - vigil.ha developers (@vigil-ha)
 options:
@@ -61,6 +65,21 @@ options:
     type: list
     elements: str
     default: []
+  details:
+    description:
+      - How much to return about each VM and host.
+      - V(compact) returns for a VM RV(vms[].name), RV(vms[].moref), RV(vms[].uuid),
+        RV(vms[].host), RV(vms[].power_state) and RV(vms[].verdict); for a host
+        RV(hosts[].name), RV(hosts[].moref), RV(hosts[].cluster) and
+        RV(hosts[].verdict); with RV(vms[].reasons) and RV(hosts[].reasons) only
+        when the verdict is not V(ok).
+      - V(full) returns every field of RV(vms) and RV(hosts), RV(vms[].raw) and
+        RV(hosts[].raw) included.
+      - RV(summary) is the same either way.
+    type: str
+    choices: [compact, full]
+    default: compact
+    version_added: 0.3.0
 extends_documentation_fragment:
   - vigil.ha.vcenter
   - ansible.builtin.action_common_attributes
@@ -79,10 +98,10 @@ EXAMPLES = r"""
     ca_path: /etc/pki/vcenter-ca.pem
   register: health
 
-- name: Fail when any protected VM is not healthy
+- name: Fail when any protected VM is not healthy, saying why
   ansible.builtin.assert:
     that: health.vms | rejectattr('verdict', 'eq', 'ok') | list | length == 0
-    fail_msg: "{{ health.vms | rejectattr('verdict', 'eq', 'ok') | map(attribute='name') | list }}"
+    fail_msg: "{{ health.vms | rejectattr('verdict', 'eq', 'ok') | items2dict(key_name='name', value_name='reasons') }}"
 
 - name: Two VMs by name and one by UUID, connection options shared through module_defaults
   module_defaults:
@@ -94,46 +113,73 @@ EXAMPLES = r"""
     names: [db1, db2]
     uuids: [4213a1c5-7d1e-8f1a-2b3c-4d5e6f708192]
 
-- name: Everything in one cluster, hosts included
+- name: Everything in one cluster, hosts included, with every detail (folder, raw vSphere properties)
   vigil.ha.vm_health_info:
     cluster: production
+    details: full
   register: prod
+
+- name: VMs with VMware Tools not running (a raw property, hence details full)
+  ansible.builtin.debug:
+    msg: "{{ prod.vms | rejectattr('raw.tools_running_status', 'eq', 'guestToolsRunning') | map(attribute='name') | list }}"
 """
 
 RETURN = r"""
 vms:
-  description: One record per reported VM, sorted by name.
+  description:
+    - One record per reported VM, sorted by name.
+    - Compact by default; O(details=full) gives every field below.
   returned: always
   type: list
   elements: dict
   contains:
-    type: {description: Always V(vm)., type: str, returned: always, sample: vm}
     name: {description: VM name., type: str, returned: always, sample: node1}
     moref: {description: Managed object reference., type: str, returned: always, sample: vm-42}
-    uuid: {description: BIOS UUID (C(config.uuid))., type: str, returned: always}
-    instance_uuid: {description: vCenter instance UUID., type: str, returned: always}
+    uuid:
+      description: BIOS UUID (C(config.uuid)).
+      type: str
+      returned: always
+      sample: 4213a1c5-7d1e-8f1a-2b3c-4d5e6f708192
+    host:
+      description: Name of the ESXi host the VM is registered on.
+      type: str
+      returned: always
+      sample: esxi-01.example.com
+    power_state:
+      description: The VM's power state (C(runtime.powerState)).
+      type: str
+      returned: always
+      sample: poweredOn
     verdict:
       description: V(ok), V(degraded), V(failed) or V(unknown).
       type: str
       returned: always
       sample: failed
     reasons:
-      description: Why, worst first; empty when V(ok).
+      description:
+        - Why, worst first.
+        - With O(details=compact), only when the verdict is not V(ok).
+        - With O(details=full), always (empty when V(ok), except for a template).
       type: list
       elements: str
-      returned: always
+      returned: when O(details=full) or the verdict is not V(ok)
       sample: [powered off]
-    host: {description: Name of the ESXi host the VM is registered on., type: str, returned: always}
+    type: {description: Always V(vm)., type: str, returned: when O(details=full), sample: vm}
+    instance_uuid: {description: vCenter instance UUID., type: str, returned: when O(details=full)}
     cluster:
       description: Name of that host's cluster, if any.
       type: str
-      returned: always
-    datacenter: {description: Name of the datacenter., type: str, returned: always}
-    folder: {description: Inventory path of the VM's folder., type: str, returned: always, sample: /dc1/vm}
+      returned: when O(details=full)
+    datacenter: {description: Name of the datacenter., type: str, returned: when O(details=full)}
+    folder:
+      description: Inventory path of the VM's folder.
+      type: str
+      returned: when O(details=full)
+      sample: /dc1/vm
     raw:
       description: The vSphere properties the verdict was made from.
       type: dict
-      returned: always
+      returned: when O(details=full)
       sample:
         power_state: poweredOn
         connection_state: connected
@@ -142,32 +188,37 @@ vms:
         overall_status: green
         template: false
 hosts:
-  description: One record per reported ESXi host, sorted by name.
+  description:
+    - One record per reported ESXi host, sorted by name.
+    - Compact by default; O(details=full) gives every field below.
   returned: always
   type: list
   elements: dict
   contains:
-    type: {description: Always V(host)., type: str, returned: always, sample: host}
     name: {description: Host name., type: str, returned: always, sample: esxi-01.example.com}
     moref: {description: Managed object reference., type: str, returned: always, sample: host-17}
+    cluster:
+      description: Cluster name, if any.
+      type: str
+      returned: always
     verdict:
       description: V(ok), V(degraded), V(failed) or V(unknown).
       type: str
       returned: always
     reasons:
-      description: Why, worst first.
+      description:
+        - Why, worst first.
+        - With O(details=compact), only when the verdict is not V(ok).
       type: list
       elements: str
-      returned: always
-    cluster:
-      description: Cluster name, if any.
-      type: str
-      returned: always
-    datacenter: {description: Datacenter name., type: str, returned: always}
+      returned: when O(details=full) or the verdict is not V(ok)
+      sample: [host not responding to vCenter]
+    type: {description: Always V(host)., type: str, returned: when O(details=full), sample: host}
+    datacenter: {description: Datacenter name., type: str, returned: when O(details=full)}
     raw:
       description: The vSphere properties the verdict was made from.
       type: dict
-      returned: always
+      returned: when O(details=full)
       sample:
         connection_state: notResponding
         power_state: poweredOn
@@ -183,7 +234,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
-from ansible_collections.vigil.ha.plugins.module_utils.health.records import Selection, health_report
+from ansible_collections.vigil.ha.plugins.module_utils.health.records import DETAILS, Selection, health_report
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
 
 
@@ -197,6 +248,7 @@ def main():
         cluster=dict(type="str"),
         include_hosts=dict(type="bool", default=True),
         host_names=dict(type="list", elements="str", default=[]),
+        details=dict(type="str", choices=list(DETAILS), default="compact"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
@@ -204,7 +256,8 @@ def main():
 
     def report(client):
         objects = client.read_inventory(health.VM_PROPERTIES, health.HOST_PROPERTIES)
-        return dict(changed=False, **health_report(objects, selection, p["include_hosts"], p["host_names"]))
+        found = health_report(objects, selection, p["include_hosts"], p["host_names"], p["details"])
+        return dict(changed=False, **found)
 
     run(module, report)
 

@@ -67,6 +67,33 @@ def test_reports_selection_in_one_read_and_one_session(capsys):
     assert "s3cret-canary" not in json.dumps(out)
 
 
+def test_compact_by_default_full_on_request(capsys):
+    rc, compact = run_module(capsys, dict(CONN, names=["db2", "web"]))
+    assert rc == 0
+    assert compact["vms"] == [
+        {"name": "db2", "moref": "vm-3", "uuid": "4213A1C5-AAAA", "host": "esx-a", "power_state": "poweredOff",
+         "verdict": "failed", "reasons": ["powered off"]},
+        {"name": "web", "moref": "vm-1", "uuid": "uuid-web", "host": "esx-a", "power_state": "poweredOn",
+         "verdict": "ok"},
+    ]
+    assert compact["hosts"] == [{"name": "esx-a", "moref": "host-1", "cluster": "prod", "verdict": "ok"}]
+    rc, full = run_module(capsys, dict(CONN, names=["db2", "web"], details="full", _ansible_check_mode=True))
+    assert rc == 0
+    assert full["summary"] == compact["summary"] == {"ok": 2, "degraded": 0, "failed": 1, "unknown": 0}
+    db2 = full["vms"][0]
+    assert (db2["folder"], db2["datacenter"], db2["instance_uuid"]) == ("/dc1/vm/db", "dc1", "inst-db2")
+    assert db2["raw"]["power_state"] == db2["power_state"] == "poweredOff"
+    assert full["vms"][1]["reasons"] == []
+    assert full["hosts"][0]["raw"]["connection_state"] == "connected"
+
+
+def test_unknown_details_value_names_the_field(capsys):
+    rc, out = run_module(capsys, dict(CONN, details="everything"))
+    assert rc == 1
+    assert "details" in out["msg"] and "compact, full" in out["msg"]
+    assert FakeClient.instances == []
+
+
 def test_connection_options_from_environment(capsys, monkeypatch):
     monkeypatch.setenv("VMWARE_HOST", "env-vc")
     monkeypatch.setenv("VMWARE_USER", "env-user")

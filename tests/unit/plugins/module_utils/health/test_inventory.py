@@ -73,3 +73,27 @@ def test_missing_objects_are_named(selection, message):
     with pytest.raises(VsphereNotFoundError) as err:
         health_report(inventory(), selection)
     assert str(err.value) == message
+
+
+def test_compact_keeps_who_where_verdict_and_reasons_only_when_not_ok():
+    full = health_report(inventory())
+    report = health_report(inventory(), details="compact")
+    assert report["summary"] == full["summary"]
+    by_name = dict((vm["name"], vm) for vm in report["vms"])
+    assert list(by_name) == ["db1", "db2", "solo", "web"]
+    assert by_name["web"] == {"name": "web", "moref": "vm-1", "uuid": "uuid-web", "host": "esx-a",
+                              "power_state": "poweredOn", "verdict": "ok"}
+    assert by_name["db2"]["power_state"] == "poweredOff"
+    assert (by_name["db2"]["verdict"], by_name["db2"]["reasons"]) == ("failed", ["powered off"])
+    assert by_name["db1"]["reasons"] == ["VM disconnected", "host esx-b: host not responding to vCenter"]
+    hosts = dict((h["name"], h) for h in report["hosts"])
+    assert hosts["esx-a"] == {"name": "esx-a", "moref": "host-1", "cluster": "prod", "verdict": "ok"}
+    assert hosts["esx-b"]["reasons"] == ["host not responding to vCenter"]
+    assert not any("raw" in r or "folder" in r for r in report["vms"] + report["hosts"])
+
+
+def test_compact_selects_by_what_it_does_not_return():
+    # instance UUID and folder are not in a compact record, yet they still select
+    assert names(health_report(inventory(), Selection(uuids=["INST-WEB"]), details="compact")["vms"]) == ["web"]
+    report = health_report(inventory(), Selection(folder="/dc1/vm/db"), details="compact")
+    assert names(report["vms"]) == ["db1", "db2"]
