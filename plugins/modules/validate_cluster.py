@@ -48,6 +48,47 @@ options:
       - Mutually exclusive with O(hierarchies).
     type: dict
     version_added: 0.2.0
+  rto_check:
+    description:
+      - Check each hierarchy's C(policy.rto) against its worst-case recovery
+        time (detection, watcher lease takeover, fence, starts, playbook
+        overhead) and return the breakdown in RV(rto).
+      - A hierarchy whose worst case exceeds its C(policy.rto) is refused
+        (C(policy.rto_enforce=refuse), naming the field and the dominant
+        terms), or reported as a warning (C(policy.rto_enforce=warn)).
+      - Off in the playbooks that act (a failover is never refused for being
+        slow); the C(vigil.ha.validate) playbook turns it on.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  lease:
+    description:
+      - Whether the watchers run with the watcher lease (redundant watchers;
+        the rulebook's C(vigil_ha_lease)). Then the worst case counts a
+        takeover, O(lease_ttl) + O(lease_renew), for a failure that kills the
+        active watcher too.
+      - Unset, the lease counts as on when O(lease_ttl) or O(lease_renew) is
+        given, and off (one watcher, no takeover) otherwise.
+    type: bool
+    version_added: 0.3.0
+  lease_ttl:
+    description:
+      - The watchers' C(vigil_ha_lease_ttl), seconds (the watcher's default, 15, when the lease is on and this is unset).
+    type: int
+    version_added: 0.3.0
+  lease_renew:
+    description:
+      - The watchers' C(vigil_ha_lease_renew), seconds (the watcher's default, 5, when the lease is on and this is unset).
+    type: int
+    version_added: 0.3.0
+  rto_overhead:
+    description:
+      - Seconds a failover or recovery playbook takes beyond its fence and
+        steps (default 12, the failover playbook measured in the lab, the
+        collection's C(docs/performance.md) "Recovery time"). Give your own
+        figure where runs are slower (AAP job start) or faster.
+    type: int
+    version_added: 0.3.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - vigil.ha.attributes
@@ -83,6 +124,16 @@ EXAMPLES = r"""
             params: {unit: demo.service}
             depends_on: [vip]
             check: {http: {url: "http://10.99.0.100:8080/"}}
+
+- name: Check every policy.rto, with two watchers holding the lease
+  vigil.ha.validate_cluster:
+    nodes: "{{ vigil_ha_nodes }}"
+    hierarchies: "{{ vigil_ha_hierarchies }}"
+    rto_check: true
+    lease: true
+    lease_ttl: 15
+    lease_renew: 5
+  register: vigil_ha_config
 """
 
 RETURN = r"""
@@ -131,6 +182,36 @@ start_order:
   returned: success
   type: dict
   sample: {web: [vip, app]}
+rto:
+  description:
+    - With O(rto_check), each hierarchy that states C(policy.rto), its worst
+      case and the failure that gives it, term by term (C(worst_case) null
+      when a failure has no bound, such as one waiting for an operator).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - hierarchy: web
+      rto: 300
+      enforce: refuse
+      meets: true
+      worst_case: 204.7
+      scenario: node1 unreachable
+      why: null
+      terms:
+        - {term: "detect node1 unreachable (SSH check every 5s, 2 in a row)", seconds: 11.7}
+        - {term: "fence node1 level 1 (vcenter_poweroff)", seconds: 60}
+        - {term: start web-vip, seconds: 26}
+        - {term: start web-app, seconds: 95.0}
+        - {term: playbook overhead, seconds: 12}
+      dominant:
+        - {term: start web-app, seconds: 95.0}
+        - {term: "fence node1 level 1 (vcenter_poweroff)", seconds: 60}
+      assumed: ["watcher lease: off (one watcher): no takeover counted", "playbook overhead: 12s"]
+      scenarios:
+        - {scenario: node1 VM powered off, total: 194.0}
+        - {scenario: node1 unreachable, total: 204.7}
 errors:
   description: Every error found, each naming where and the field.
   returned: failure
@@ -144,12 +225,18 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import ModuleFailure, serve
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import installed_agents
 from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster
-from ansible_collections.vigil.ha.plugins.module_utils.config.validation import hierarchies_of_hosts, validate
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import hierarchies_of_hosts, rto_budgets, rto_options, validate
+from ansible_collections.vigil.ha.plugins.module_utils.model import rto as rto_budget
 
 ARGUMENT_SPEC = dict(
     nodes=dict(type="dict", required=True),
     hierarchies=dict(type="list", elements="raw"),
     hierarchies_by_host=dict(type="dict"),
+    rto_check=dict(type="bool", default=False),
+    lease=dict(type="bool"),
+    lease_ttl=dict(type="int"),
+    lease_renew=dict(type="int"),
+    rto_overhead=dict(type="int"),
 )
 
 
@@ -163,11 +250,20 @@ def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     else:
         hierarchies, where = p.get("hierarchies") or [], "the hierarchies given"
     # Fencing runs here, on the controller: its fence agents are the ones that count.
-    config = validate(p["nodes"], hierarchies, agents=installed_agents())
+    rto = rto_options(p.get("lease"), p.get("lease_ttl"), p.get("lease_renew"), p.get("rto_overhead")) \
+        if p.get("rto_check") else None
+    config = validate(p["nodes"], hierarchies, agents=installed_agents(), rto=rto)
     cluster = Cluster.from_config(config)
     start_order = dict((h.name, [r.name for r in h.start_order()]) for h in cluster.hierarchies.values())
-    return dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order,
-                hierarchies_from=where)
+    result = dict(changed=False, nodes=config["nodes"], hierarchies=config["hierarchies"], start_order=start_order,
+                  hierarchies_from=where)
+    if rto:
+        result["rto"] = rto_budgets(config, *rto)
+        warnings = ["hierarchy '%s', policy.rto: %s" % (b["hierarchy"], rto_budget.message(b))
+                    for b in result["rto"] if not b["meets"]]  # refused ones failed in validate
+        if warnings:
+            result["warnings"] = warnings
+    return result
 
 
 def main():

@@ -15,10 +15,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EXAMPLE = os.path.join(REPO, "docs", "examples", "cluster")
 
 
-def validate(inventory):
+def validate(inventory, *extra):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "vigil.ha.validate",
-                           "-i", os.path.join(inventory, "hosts.yml")],
+                           "-i", os.path.join(inventory, "hosts.yml")] + list(extra),
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -150,3 +150,47 @@ def test_a_vm_resource_named_by_moref_only_is_refused(tmp_path):
     assert ("hierarchy 'erp', resource 'erp-app', params.moref: a vm resource is named by params.uuid (its BIOS "
             "UUID, config.uuid), not by MoRef: a failover registers the VM again, which gives it a new MoRef"
             in " ".join(out.replace("''", "'").split())), out
+
+
+def test_the_example_prints_its_rto_budgets():
+    rc, out = validate(EXAMPLE)
+    assert rc == 0, out
+    flat = " ".join(out.split())
+    assert ("web: policy.rto 240s met: worst case 202.7s when node1 unreachable: detect node1 unreachable "
+            "(SSH check every 5s, 2 in a row) 11.7s + fence node1 level 1 (vcenter_poweroff) 60s + start web-vip 26s "
+            "+ start web-app 93s + playbook overhead 12s") in flat, out
+    assert "assumed: watcher lease: off (one watcher): no takeover counted; playbook overhead: 12s" in flat
+    assert "erp: policy.rto 900s met: worst case 827s when esxi-01.lab host failed" in flat
+
+
+def tight_rto(hierarchies):
+    hierarchies[0]["policy"]["rto"] = 60
+
+
+def tight_rto_warned(hierarchies):
+    hierarchies[1]["policy"]["rto"] = 120  # rto_enforce: warn in the example
+
+
+def test_an_rto_that_cannot_be_met_is_refused_naming_the_terms(tmp_path):
+    rc, out = validate(broken(tmp_path, tight_rto))
+    assert rc != 0
+    assert ("hierarchy 'web', policy.rto: 60s cannot be met: worst case 202.7s when node1 unreachable "
+            "(start web-app: 93s, fence node1 level 1 (vcenter_poweroff): 60s)") in " ".join(out.replace("''", "'").split()), out
+
+
+def test_an_rto_in_warn_mode_is_a_warning(tmp_path):
+    rc, out = validate(broken(tmp_path, tight_rto_warned))
+    assert rc == 0, out
+    flat = " ".join(out.split())
+    assert "[WARNING]: hierarchy 'erp', policy.rto: 120s cannot be met: worst case 827s when esxi-01.lab host failed" in flat, out
+    assert "erp: policy.rto 120s NOT met (warn): worst case 827s" in flat
+
+
+def test_the_lease_from_the_watchers_vars_is_counted(tmp_path):
+    eda_vars = tmp_path / "eda-vars.yml"
+    eda_vars.write_text("vigil_ha_lease: true\nvigil_ha_lease_ttl: 8\nvigil_ha_lease_renew: 2\n")
+    rc, out = validate(EXAMPLE, "-e", "@%s" % eda_vars)
+    assert rc == 0, out
+    flat = " ".join(out.split())
+    assert "web: policy.rto 240s met: worst case 212.7s when node1 unreachable" in flat, out
+    assert "watcher lease takeover (ttl 8 + renew 2) 10s" in flat

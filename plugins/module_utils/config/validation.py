@@ -25,6 +25,7 @@ import ipaddress
 import re
 
 from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import GUEST, HOST, Cluster, find_cycles
+from ansible_collections.vigil.ha.plugins.module_utils.model import rto as rto_budget
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import AGENT_RE, OPTION_RE, RESERVED_OPTIONS
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import DEFAULT_TIMEOUT as DEFAULT_AGENT_TIMEOUT
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import MAX_TIMEOUT as MAX_AGENT_TIMEOUT
@@ -50,6 +51,8 @@ POLICY = {
     "failover": {"max": 2, "window": 3600},
     "switchback": "manual",
     "confirm_failover": False,
+    "rto": None,  # seconds: the recovery time objective, checked against the worst case (model/rto.py)
+    "rto_enforce": "refuse",  # or warn: a worst case over policy.rto is then a warning
 }
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -491,7 +494,35 @@ def _policy(errs, where, raw):
         out["switchback"] = raw["switchback"]
     if raw.get("confirm_failover") is not None and _typed(errs, where, "policy.confirm_failover", raw["confirm_failover"], "bool"):
         out["confirm_failover"] = raw["confirm_failover"]
+    if raw.get("rto") is not None and _count(errs, where, "policy.rto", raw["rto"], 1):
+        out["rto"] = raw["rto"]
+    if raw.get("rto_enforce") is not None and _choice(errs, where, "policy.rto_enforce", raw["rto_enforce"],
+                                                      rto_budget.ENFORCE):
+        out["rto_enforce"] = raw["rto_enforce"]
     return out
+
+
+def rto_budgets(config, lease=None, overhead=rto_budget.CONTROLLER_OVERHEAD):
+    """``[budget]`` of every hierarchy of the validated ``config`` that states a ``policy.rto``
+    (model/rto.py); ``lease``: ``{lease_ttl, lease_renew}`` with redundant watchers, else None."""
+    return [rto_budget.budget(h, config["nodes"], lease, overhead)
+            for h in config["hierarchies"] if h["policy"]["rto"] is not None]
+
+
+def rto_options(lease=None, lease_ttl=None, lease_renew=None, overhead=None):
+    """``(lease, overhead)`` for rto_budgets from the caller's inputs (None: not known), checked;
+    a lease_ttl or lease_renew given means the lease is on unless ``lease`` is false."""
+    errs = _Errors()
+    for field, value in (("lease_ttl", lease_ttl), ("lease_renew", lease_renew), ("rto_overhead", overhead)):
+        if value is not None:
+            _count(errs, "RTO input", field, value, 0 if field == "rto_overhead" else 1)
+    if lease is not None:
+        _typed(errs, "RTO input", "lease", lease, "bool")
+    if errs.items:
+        raise ConfigError(errs.items)
+    on = lease if lease is not None else (lease_ttl is not None or lease_renew is not None)
+    return (rto_budget.lease_of(on, lease_ttl, lease_renew),
+            rto_budget.CONTROLLER_OVERHEAD if overhead is None else overhead)
 
 
 def _members(errs, where, raw, nodes, group):
@@ -735,14 +766,18 @@ def hierarchies_of_hosts(per_host):
     return variants[0][0], where
 
 
-def validate(nodes, hierarchies, agents=None):
+def validate(nodes, hierarchies, agents=None, rto=None):
     """The configuration with defaults filled in: ``{"nodes": {...}, "hierarchies": [...]}``.
 
     ``nodes`` maps every inventory host of the cluster group to its
     ``vigil_ha_node`` (None when it has none); ``hierarchies`` is
     ``vigil_ha_hierarchies``. ``agents``: the fence agents installed where
     fencing runs (the controller); when given, a level naming another is
-    refused. Raises ConfigError listing every error.
+    refused. ``rto``: ``(lease, overhead)`` (rto_options) to check each
+    ``policy.rto`` once everything else is valid: a hierarchy whose worst
+    case exceeds it is refused (``policy.rto_enforce: refuse``). Without it
+    (a move, the watcher) the budget is not checked: a failover is never
+    refused for being slow. Raises ConfigError listing every error.
     """
     errs = _Errors()
     good_nodes = _nodes(errs, nodes)
@@ -761,7 +796,13 @@ def validate(nodes, hierarchies, agents=None):
         _claims(errs, out)
     if errs.items:
         raise ConfigError(errs.items)
-    return {"nodes": good_nodes, "hierarchies": out}
+    config = {"nodes": good_nodes, "hierarchies": out}
+    for b in rto_budgets(config, *rto) if rto else []:  # on a valid configuration only: it needs all of it
+        if not b["meets"] and b["enforce"] == "refuse":
+            errs.add("hierarchy '%s'" % b["hierarchy"], "policy.rto", rto_budget.message(b))
+    if errs.items:
+        raise ConfigError(errs.items)
+    return config
 
 
 def load(nodes, hierarchies, name=None):

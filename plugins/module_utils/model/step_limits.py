@@ -29,23 +29,58 @@ def _kit_bound(kind, params):
     p = defaults(kind, params or {}) if kind in KINDS else dict(params or {})
     if kind == "vm":
         return p.get("shutdown_timeout", 120) + p.get("tools_timeout", 300)
+    if kind in ("service", "script", "filesystem"):
+        return 2 * start_bound(kind, p)
+    if kind in CHECK_KINDS or kind == "ip":
+        return start_bound(kind, p)
+    if kind == "fence":
+        return sum(seconds for dummy, seconds in fence_bounds(p))
+    return 0
+
+
+def start_bound(kind, params):
+    """Seconds a start of a kit may take (its own waits; a stop of service, script and filesystem
+    is bounded alike). A vm's start waits for VMware Tools up to ``tools_timeout``."""
+    p = defaults(kind, params or {}) if kind in KINDS else dict(params or {})
+    if kind == "vm":
+        return p.get("tools_timeout", 300)
     if kind == "service":
-        return 2 * (p.get("stop_timeout", 30) + SYSTEMCTL_EXTRA)
+        return p.get("stop_timeout", 30) + SYSTEMCTL_EXTRA
     if kind == "script":
-        return 2 * p.get("timeout", 60)
+        return p.get("timeout", 60)
     if kind == "filesystem":
-        return 2 * MOUNT_TIMEOUT
+        return MOUNT_TIMEOUT
     if kind in CHECK_KINDS:
         return ENDPOINT_WAIT + float(p.get("timeout", 2))
     if kind == "ip":
         return 20 + 2 * p.get("arp_count", 3)
-    if kind == "fence":
-        # Every fencing level may be tried in turn (fencing/levels.py), after the delay.
-        levels = p.get("levels") or [{"method": "vcenter_poweroff"}]
-        vcenter = p.get("fence_timeout", FENCE_TIMEOUT) * max(1, p.get("vms", 1))
-        return p.get("delay", 0) + sum(lv.get("timeout", 30) if lv.get("method") == "fence_agent" else vcenter
-                                       for lv in levels)
     return 0
+
+
+def stop_bound(kind, params):
+    """Seconds a stop of a kit may take: a vm's guest shutdown, else as its start."""
+    if kind == "vm":
+        return defaults(kind, params or {}).get("shutdown_timeout", 120)
+    return start_bound(kind, params)
+
+
+def check_wait(check):
+    """Seconds a start waits for its attached tcp/http check to answer (0: none attached)."""
+    check = check or {}
+    return ENDPOINT_WAIT + float(check.get("timeout") or 2) if any(check.get(k) for k in CHECK_KINDS) else 0
+
+
+def fence_bounds(fencing):
+    """``[(what, seconds)]`` a fence of a node with ``fencing`` (``levels``, ``delay``) may take:
+    the delay, then every level in turn (fencing/levels.py tries the next when one fails)."""
+    p = fencing or {}
+    levels = p.get("levels") or [{"method": "vcenter_poweroff"}]
+    vcenter = p.get("fence_timeout", FENCE_TIMEOUT) * max(1, p.get("vms", 1))
+    out = [("delay", p["delay"])] if p.get("delay") else []
+    for i, lv in enumerate(levels):
+        out.append(("level %d (%s)" % (i + 1, lv.get("agent") or lv.get("method")),
+                    lv.get("timeout", 30) if lv.get("method") == "fence_agent" else vcenter))
+    return out
 
 
 def step_timeout(resource, override=None):
@@ -62,8 +97,5 @@ def step_timeout(resource, override=None):
             raise InputError("vigil_ha_step_timeout: must be a number of seconds above 0, not %r" % (override,))
         return int(value + 0.999)
     resource = resource or {}
-    total = _kit_bound(resource.get("kind"), resource.get("params"))
-    check = resource.get("check") or {}
-    if any(check.get(k) for k in CHECK_KINDS):
-        total += ENDPOINT_WAIT + float(check.get("timeout") or 2)
+    total = _kit_bound(resource.get("kind"), resource.get("params")) + check_wait(resource.get("check"))
     return int(total + MARGIN + 0.999)

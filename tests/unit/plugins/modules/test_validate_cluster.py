@@ -51,3 +51,56 @@ def test_hierarchies_default_to_none(capsys):
     assert rc == 0
     assert out["hierarchies"] == [] and out["start_order"] == {}
     assert sorted(out["nodes"]) == ["esx1", "esx2", "node1", "node2"]
+
+
+def rto_warnings(out):
+    # AnsibleModule's warnings are process-wide: other tests' may be there too.
+    return [w["event"]["msg"] for w in out.get("warnings", []) if "policy.rto" in w["event"]["msg"]]
+
+
+def with_rto(seconds, enforce="refuse"):
+    nodes, hierarchies = base()
+    hierarchies[0]["policy"] = {"rto": seconds, "rto_enforce": enforce}
+    return nodes, hierarchies
+
+
+def test_rto_breakdown_is_returned(capsys):
+    nodes, hierarchies = with_rto(300)
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies, rto_check=True, lease_ttl=8, lease_renew=2))
+    assert rc == 0
+    [web] = out["rto"]
+    assert (web["hierarchy"], web["rto"], web["meets"], web["worst_case"]) == ("web", 300, True, 214.7)
+    assert {"term": "watcher lease takeover (ttl 8 + renew 2)", "seconds": 10} in web["terms"]
+    assert rto_warnings(out) == []
+
+
+def test_rto_refusal_names_the_field_and_terms(capsys):
+    nodes, hierarchies = with_rto(30)
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies, rto_check=True))
+    assert rc == 1
+    assert out["errors"] == ["hierarchy 'web', policy.rto: 30s cannot be met: worst case 204.7s when node1 "
+                             "unreachable (start app: 95s, fence node1 level 1 (vcenter_poweroff): 60s)"]
+    assert "hierarchies" not in out
+
+
+def test_rto_warning_passes(capsys):
+    nodes, hierarchies = with_rto(30, "warn")
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies, rto_check=True, rto_overhead=2))
+    assert rc == 0
+    assert out["rto"][0]["worst_case"] == 194.7 and out["rto"][0]["meets"] is False
+    assert rto_warnings(out) == ["hierarchy 'web', policy.rto: 30s cannot be met: worst case 194.7s when node1 "
+                                                            "unreachable (start app: 95s, fence node1 level 1 "
+                                                            "(vcenter_poweroff): 60s)"]
+
+
+def test_rto_not_checked_unless_asked(capsys):
+    nodes, hierarchies = with_rto(1)
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies))
+    assert rc == 0 and "rto" not in out
+
+
+def test_bad_rto_input_is_refused(capsys):
+    nodes, hierarchies = with_rto(300)
+    rc, out = run_module(capsys, dict(nodes=nodes, hierarchies=hierarchies, rto_check=True, lease_ttl=0))
+    assert rc == 1
+    assert out["errors"] == ["RTO input, lease_ttl: must be greater than 0, not 0"]

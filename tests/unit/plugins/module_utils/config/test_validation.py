@@ -96,7 +96,7 @@ BAD = [
      ["hierarchy 'web', node 'node1', weight: unknown key (known: node, priority)"]),
     ("unknown policy key",
      lambda n, h: web(h).update(policy={"failback": "manual"}),
-     ["hierarchy 'web', policy.failback: unknown key (known: confirm_failover, failover, local_recovery, switchback)"]),
+     ["hierarchy 'web', policy.failback: unknown key (known: confirm_failover, failover, local_recovery, rto, rto_enforce, switchback)"]),
     ("unknown local_recovery key",
      lambda n, h: web(h).update(policy={"local_recovery": {"retries": 3}}),
      ["hierarchy 'web', policy.local_recovery.retries: unknown key (known: attempts, window)"]),
@@ -426,7 +426,8 @@ def test_defaults_are_filled_in():
     assert w["maintenance"] is False
     assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
     assert w["policy"] == {"local_recovery": {"attempts": 3, "window": 300}, "failover": {"max": 2, "window": 3600},
-                           "switchback": "manual", "confirm_failover": False}
+                           "switchback": "manual", "confirm_failover": False, "rto": None,
+                           "rto_enforce": "refuse"}
     assert config["hierarchies"][1]["policy"]["switchback"] == "automatic"
     vip, app = w["resources"]
     assert vip == {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0", "arp_count": 3},
