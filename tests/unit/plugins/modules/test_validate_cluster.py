@@ -89,8 +89,7 @@ def test_rto_warning_passes(capsys):
     assert rc == 0
     assert out["rto"][0]["worst_case"] == 194.7 and out["rto"][0]["meets"] is False
     assert rto_warnings(out) == ["hierarchy 'web', policy.rto: 30s cannot be met: worst case 194.7s when node1 "
-                                                            "unreachable (start app: 95s, fence node1 level 1 "
-                                                            "(vcenter_poweroff): 60s)"]
+                                 "unreachable (start app: 95s, fence node1 level 1 (vcenter_poweroff): 60s)"]
 
 
 def test_rto_not_checked_unless_asked(capsys):
