@@ -161,7 +161,8 @@ def test_two_watchers_from_the_role_one_machine_killed_then_a_crash(shop, base, 
     rc, out = run_playbook("status", inventory=shop)
     assert rc == 0, out
     assert "Watcher lease prod_ha: held by %s, epoch %d" % (active, epoch) in out, out
-    assert "Standby watchers: %s last seen" % standby in out, out
+    # Other runs' watchers of prod_ha may be listed too (a stopped one keeps its last time): this one is.
+    assert "Standby watchers: " in out and "%s last seen" % standby in out.split("Standby watchers: ")[1][:400], out
 
     killed = kill_machine(dirs[active])
     assert until(lambda: lease.get()["held"] and lease.get()["holder"] == standby, TTL + 3 * RENEW + 10), \
