@@ -55,7 +55,7 @@ sanity:
 integration: lab-start
 	cp .lab/default/vcenter.json tests/integration/integration_config.yml
 	tools/ansible-test.sh integration --local
-	$(PY) -m pytest -q -m "not slow" tests/lab
+	$(PY) -m pytest -q -m "not slow" --durations=15 tests/lab
 
 # The lab tests marked slow: what a faster test in make test also covers, another way.
 lab-slow: lab-start
