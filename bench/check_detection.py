@@ -26,7 +26,6 @@ Results: a table on stderr and bench/results/check_detection.json.
   .venv/bin/python bench/check_detection.py [--cycles 12] [--interval 2]
 """
 import argparse
-import ast
 import json
 import os
 import random
@@ -57,19 +56,6 @@ def cluster_without_http(lab, interval, path):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(cluster, f)
     return app
-
-
-def printed(tail, since, name, to):
-    for stamp, line in list(tail.lines):
-        if stamp < since or "'vigil_ha'" not in line:
-            continue
-        try:
-            event = ast.literal_eval(line.strip())["vigil_ha"]
-        except (ValueError, SyntaxError, KeyError, TypeError):
-            continue
-        if event["type"] == "resource" and event["name"] == name and event["to"] == to:
-            return stamp, event
-    return None
 
 
 def logged(tail, since, text):
@@ -126,7 +112,7 @@ def main(argv=None):
                 time.sleep(random.uniform(0, args.interval if args.pause is None else args.pause))
                 killed_at = time.time()
                 kill_app()
-                seen_at, event = wait(lambda: printed(tail, killed_at, "web-app", "failed"))
+                seen_at, event = wait(lambda: tail.event(killed_at, "web-app", "failed", "resource"))
                 first_at = logged(tail, killed_at, FIRST_CHECK)
                 cycle = {"first_check_s": (first_at or seen_at) - killed_at,
                          "source_s": parse_time(event["time"]) - killed_at, "rulebook_s": seen_at - killed_at,
@@ -136,7 +122,7 @@ def main(argv=None):
                     % (i + 1, cycle["first_check_s"], cycle["source_s"], cycle["rulebook_s"]))
                 restarted_at = time.time()
                 start_app(lab, watcher.inventory, app)
-                wait(lambda: printed(tail, restarted_at, "web-app", "in_service"))
+                wait(lambda: tail.event(restarted_at, "web-app", "in_service", "resource"))
                 time.sleep(1)
         finally:
             tail.stop()

@@ -61,8 +61,8 @@ class Tail(threading.Thread):
         self._halt.set()
         self.join(5)
 
-    def event(self, since, name, to):
-        """(line time, event) of the first printed event about ``name`` going ``to``, read after ``since``."""
+    def event(self, since, name, to, subject="vm"):
+        """(line time, event) of the first printed event about ``subject`` ``name`` going ``to``, read after ``since``."""
         for stamp, line in list(self.lines):
             if stamp < since or "'vigil_ha'" not in line:
                 continue
@@ -70,7 +70,7 @@ class Tail(threading.Thread):
                 event = ast.literal_eval(line.strip())["vigil_ha"]
             except (ValueError, SyntaxError, KeyError, TypeError):
                 continue
-            if event["type"] == "vm" and event["name"] == name and event["to"] == to:
+            if event["type"] == subject and event["name"] == name and event["to"] == to:
                 return stamp, event
         return None
 

@@ -6,6 +6,8 @@ inventory), and reading what a user reads: the run's output, who answers
 on the virtual IP, a VM's power."""
 from __future__ import annotations
 
+import asyncio
+
 import functools
 import json
 import os
@@ -69,3 +71,18 @@ def kill_app(node):
         pid = int(f.read())
     os.kill(pid, 9)
     assert until(lambda: vip_answer() is None, 5)
+
+
+async def queued_events(queue, seconds, types, wanted=None):
+    """The events of the source's ``queue`` whose type is in ``types``, within ``seconds`` (or once ``wanted`` came)."""
+    out = []
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while loop.time() < end and (wanted is None or len(out) < wanted):
+        try:
+            event = await asyncio.wait_for(queue.get(), end - loop.time())
+        except asyncio.TimeoutError:
+            break
+        if event["vigil_ha"]["type"] in types:
+            out.append(event["vigil_ha"])
+    return out

@@ -11,7 +11,7 @@ import os
 import time
 
 import yaml
-from cluster_runs import LAB, kill_app
+from cluster_runs import LAB, kill_app, queued_events
 from test_health_source import source_args
 
 from lab.wait import parse_time
@@ -42,18 +42,8 @@ def inventory_without_endpoint_checks(tmp_path):
     return str(path), once
 
 
-async def resource_events(queue, seconds, wanted=None):
-    out = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end and (wanted is None or len(out) < wanted):
-        try:
-            event = await asyncio.wait_for(queue.get(), end - loop.time())
-        except asyncio.TimeoutError:
-            break
-        if event["vigil_ha"]["type"] == "resource":
-            out.append(event["vigil_ha"])
-    return out
+def resource_events(queue, seconds, wanted=None):
+    return queued_events(queue, seconds, ("resource",), wanted)
 
 
 def test_node_side_checks_run_on_their_interval_and_confirm_a_failure(lab, web, bare_nodes_after, tmp_path):

@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 
+from cluster_runs import queued_events
+
 from ansible_collections.vigil.ha.extensions.eda.plugins.event_source import health
 
 LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lab", "default")
@@ -21,19 +23,9 @@ def source_args(lab):
             "port": lab["vcenter_port"], "ca_path": lab["vcenter_ca_path"], "max_wait": 2, "timeout": 10}
 
 
-async def next_events(queue, seconds, wanted=None):
+def next_events(queue, seconds, wanted=None):
     """Events of the VMs and of vCenter (not the hierarchies' checks) within ``seconds``."""
-    out = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end and (wanted is None or len(out) < wanted):
-        try:
-            event = await asyncio.wait_for(queue.get(), end - loop.time())
-        except asyncio.TimeoutError:
-            break
-        if event["vigil_ha"]["type"] in ("vm", "vcenter"):
-            out.append(event["vigil_ha"])
-    return out
+    return queued_events(queue, seconds, ("vm", "vcenter"), wanted)
 
 
 def run(lab, scenario):
