@@ -88,18 +88,20 @@ CHAOS_RUN := $(PY) tests/chaos/runner.py
 chaos: setup lab-start
 	$(CHAOS_RUN) $(CHAOS)
 
+# The fast subset but the scenarios chaos-user runs anyway (installed, on the user's names).
 chaos-fast: lab-start
-	$(CHAOS_RUN) --fast --json .lab/default/chaos/results-fast.json
+	$(CHAOS_RUN) --fast $(addprefix --skip ,$(CHAOS_USER_SCENARIOS)) --json .lab/default/chaos/results-fast.json
 
 # A few fast scenarios as a user runs them: the collection installed with
 # ansible-galaxy, no repository ansible.cfg, the lab's cluster under other names.
 CHAOS_USER := .lab/default/chaos/user-cluster
+CHAOS_USER_SCENARIOS := service_crash node_vm_crash same_event_twice watched_service_crash two_controllers_one_failure \
+	frozen_controller_after_a_move frozen_controller_after_its_commit active_watcher_killed budget_across_two_controllers
 chaos-user: lab-start
 	rm -rf $(CHAOS_USER)
 	$(PY) -m lab user-inventory $(CHAOS_USER) --data-dir $(CURDIR)/.lab/default/chaos/shared/web
 	$(CHAOS_RUN) --installed --cluster $(CHAOS_USER) --hierarchy shop --json .lab/default/chaos/results-user.json \
-		service_crash node_vm_crash same_event_twice watched_service_crash two_controllers_one_failure \
-		frozen_controller_after_a_move frozen_controller_after_its_commit active_watcher_killed budget_across_two_controllers
+		$(CHAOS_USER_SCENARIOS)
 
 chaos-mutation: lab-start
 	$(PY) tests/chaos/mutation.py
@@ -121,6 +123,7 @@ bench-eda: setup lab-start bench-fencing
 	$(PY) bench/detection.py
 	$(PY) bench/check_detection.py
 	$(PY) bench/recovery.py
+	$(PY) bench/cases.py
 	$(PY) bench/watcher_takeover.py
 	$(PY) bench/watcher_cost.py
 

@@ -10,7 +10,7 @@ short_description: The nodes of a hierarchy whose resources are checked over SSH
 version_added: 0.2.0
 description:
   - In guest mode every node of the hierarchy, but those whose VM vCenter reports powered off (they cannot
-    answer); in host mode none (nothing runs on an ESXi host, vCenter says it all).
+    answer) and those in O(gone); in host mode none (nothing runs on an ESXi host, vCenter says it all).
   - The rule is in C(plugins/module_utils/model/selection.py); C(playbooks/tasks/observe.yml) loops over it.
 extends_documentation_fragment:
   - vigil.ha.hierarchy.filter
@@ -20,6 +20,14 @@ options:
     description: The registered M(vigil.ha.vm_health_info) result (may be failed).
     type: dict
     required: true
+  gone:
+    description:
+      - Nodes not to ask - the failed node of a failover that the watcher found unreachable or failed
+        (C(failed_node_gone)): it is fenced, and asking a hung node would wait for SSH to time out.
+    type: list
+    elements: str
+    required: false
+    version_added: 0.3.0
 author:
   - vigil.ha developers (@vigil-ha)
 """

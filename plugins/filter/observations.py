@@ -39,6 +39,14 @@ options:
         and the result's C(unanswered) says why (the fence then does not trust vCenter for it).
     type: dict
     required: false
+  gone:
+    description:
+      - Nodes not asked because the watcher found them failed (P(vigil.ha.nodes_to_ask#filter)'s O(gone)):
+        each is V(unreachable), so the plan fences it, unless vCenter reports its VM powered off.
+    type: list
+    elements: str
+    required: false
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""

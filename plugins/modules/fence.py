@@ -135,39 +135,39 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, FenceError, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import failure
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
-    require_step_generation, run, step_generation_spec, vcenter_argument_spec)
+    call, require_step_generation, step_generation_spec, vcenter_argument_spec)
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 
-def main():
-    spec = vcenter_argument_spec()
-    spec.update(
-        uuid=dict(type="str"),
-        moref=dict(type="str"),
-        name=dict(type="str"),
-        fence_timeout=dict(type="int", default=60),
-        host_unanswered=dict(type="str"),
-        **step_generation_spec()
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_one_of=[("uuid", "moref")], mutually_exclusive=[("uuid", "moref")])
-    p = module.params
+ARGUMENT_SPEC = dict(
+    uuid=dict(type="str"),
+    moref=dict(type="str"),
+    name=dict(type="str"),
+    fence_timeout=dict(type="int", default=60),
+    host_unanswered=dict(type="str"),
+    **dict(step_generation_spec(), **vcenter_argument_spec())
+)
+SPEC_RULES = dict(required_one_of=[("uuid", "moref")], mutually_exclusive=[("uuid", "moref")])
+
+
+def run(p, check_mode=False, diff=False):
     base = dict(changed=False, fenced=False, power_state=None, host=None, moref=p["moref"], name=p["name"])
     if not 1 <= p["fence_timeout"] <= MAX_TIMEOUT:
-        fail(module, InputError("fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
-                                field="fence_timeout"), base)
+        return dict(failure(InputError("fence_timeout: must be 1 to %d seconds, not %s" % (
+            MAX_TIMEOUT, p["fence_timeout"]), field="fence_timeout"), base), failed=True)
     if p["timeout"] <= 0:
-        fail(module, InputError("timeout: must be a positive number of seconds, not %s" % p["timeout"],
-                                field="timeout"), base)
+        return dict(failure(InputError("timeout: must be a positive number of seconds, not %s" % p["timeout"],
+                                       field="timeout"), base), failed=True)
 
     def fence(client):
-        require_step_generation(module, client)
+        require_step_generation(p, client)
         result = Fencer(VmOperations(client)).fence(
             uuid=p["uuid"], moref=p["moref"], name=p["name"], timeout=p["fence_timeout"],
-            check_mode=module.check_mode, host_unanswered=p["host_unanswered"])
-        if not module._diff:
+            check_mode=check_mode, host_unanswered=p["host_unanswered"])
+        if not diff:
             result.pop("diff", None)
         return result
 
@@ -177,7 +177,11 @@ def main():
             error.add_fields(exception=traceback.format_exc())  # a bug, not vCenter: keep where it happened
         return error
 
-    run(module, fence, base=base, translate=translate)
+    return call(p, fence, base=base, translate=translate)
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **SPEC_RULES), run)
 
 
 if __name__ == "__main__":

@@ -157,9 +157,10 @@ from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import Age
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import (
     AGENT, MAX_DELAY, LevelFailed, fence_in_order)
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.vcenter import MAX_TIMEOUT, Fencer, fence_error_from
-from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import failure
 from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import (
-    client_from_module, require_step_generation, step_generation_spec, vcenter_argument_spec)
+    client_from_params, require_step_generation, step_generation_spec, vcenter_argument_spec)
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.vm_operations import VmOperations
 
 LEVEL_SPEC = dict(
@@ -176,8 +177,8 @@ LEVEL_SPEC = dict(
 class NodeFencer(object):
     """The two kinds of level, for one node; vCenter is reached only when a level needs it."""
 
-    def __init__(self, module):
-        self.module = module
+    def __init__(self, params):
+        self.params = params
         self.client = None
 
     def close(self):
@@ -191,11 +192,11 @@ class NodeFencer(object):
 
     def connected(self):
         if self.client is None:
-            self.client = client_from_module(self.module).connect()
+            self.client = client_from_params(self.params).connect()
         return self.client
 
     def vcenter(self, check_mode):
-        p = self.module.params
+        p = self.params
         if not p["vms"]:
             return {"fenced": True, "changed": False, "msg": "no VM of it to power off"}
         results = []
@@ -231,43 +232,53 @@ class NodeFencer(object):
         return dict(result, fenced=result["power_state"] == "off")
 
 
-def main():
-    spec = vcenter_argument_spec()
-    spec.update(
-        name=dict(type="str", required=True),
-        levels=dict(type="list", elements="dict", required=True, options=LEVEL_SPEC),
-        vms=dict(type="list", elements="dict", default=[]),
-        delay=dict(type="int", default=0),
-        fence_timeout=dict(type="int", default=60),
-        host_unanswered=dict(type="str"),
-    )
-    spec.update(step_generation_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
-    base = dict(changed=False, fenced=False, attempts=[], name=p["name"])
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    levels=dict(type="list", elements="dict", required=True, options=LEVEL_SPEC),
+    vms=dict(type="list", elements="dict", default=[]),
+    delay=dict(type="int", default=0),
+    fence_timeout=dict(type="int", default=60),
+    host_unanswered=dict(type="str"),
+    **dict(step_generation_spec(), **vcenter_argument_spec())
+)
+
+
+def _input_error(p):
     if not 0 <= p["delay"] <= MAX_DELAY:
-        fail(module, InputError("delay: must be 0 to %d seconds, not %s" % (MAX_DELAY, p["delay"]), field="delay"), base)
+        return InputError("delay: must be 0 to %d seconds, not %s" % (MAX_DELAY, p["delay"]), field="delay")
     if not 1 <= p["fence_timeout"] <= MAX_TIMEOUT:
-        fail(module, InputError("fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
-                                field="fence_timeout"), base)
+        return InputError("fence_timeout: must be 1 to %d seconds, not %s" % (MAX_TIMEOUT, p["fence_timeout"]),
+                          field="fence_timeout")
     for i, level in enumerate(p["levels"]):
         if level["method"] == AGENT and not level.get("agent"):
-            fail(module, InputError("levels[%d].agent: required for fence_agent" % i, field="levels"), base)
-    fencer = NodeFencer(module)
+            return InputError("levels[%d].agent: required for fence_agent" % i, field="levels")
+    return None
+
+
+def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    base = dict(changed=False, fenced=False, attempts=[], name=p["name"])
+    error = _input_error(p)
+    if error is not None:
+        return dict(failure(error, base), failed=True)
+    fencer = NodeFencer(p)
     try:
         if p["expected_generation"] is not None:
             # Before any level acts: a run frozen past another run's move must fence nothing.
-            require_step_generation(module, fencer.connected())
-        result = fence_in_order(p["name"], p["levels"], fencer, delay=p["delay"], check_mode=module.check_mode)
+            require_step_generation(p, fencer.connected())
+        result = fence_in_order(p["name"], p["levels"], fencer, delay=p["delay"], check_mode=check_mode)
     except VigilError as exc:
-        fail(module, exc, base)  # with the attempts, each level's own words; a stale step says so
+        return dict(failure(exc, base), failed=True)  # with the attempts, each level's own words; a stale step says so
     finally:
         fencer.close()
     result.update(name=p["name"])
     result.setdefault("changed", False)
-    if module.check_mode and not result.get("fenced"):
+    if check_mode and not result.get("fenced"):
         result["msg"] = "%s: %s" % (result["method"], result.get("msg", ""))
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

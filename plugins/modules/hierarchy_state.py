@@ -292,8 +292,9 @@ from ansible_collections.vigil.ha.plugins.module_utils.state.store import (
     check_hierarchy,
     check_owner,
 )
-from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import failure
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import call, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import MAX_EVENTS, RootAnnotations
 
 
@@ -308,16 +309,15 @@ def _attributes(found):
     return values
 
 
-def _repair(module, ann):
-    p = module.params
+def _repair(p, ann, check_mode, diff):
     done = repair(ann, p["hierarchy"], p["claim_min_age"], states=p["states"], node_health=p["node_health"],
-                  confirm=p["confirm"], reason=p["reason"], check_mode=module.check_mode)
-    for warning in done["warnings"]:
-        module.warn(warning)
+                  confirm=p["confirm"], reason=p["reason"], check_mode=check_mode)
     result = dict((k, done[k]) for k in ("found", "todo", "refused", "code", "holders", "problems", "event"))
+    if done["warnings"]:
+        result["warnings"] = list(done["warnings"])
     result.update(changed=done["changed"], lines=lines(done), msg=done["reason"], failed=done["refused"])
     result.update(dict((k, (done["found"]["state"] or {}).get(k)) for k in ("owner", "generation", "since")))
-    if module._diff and done["changed"]:
+    if diff and done["changed"]:
         after = _attributes(done["found"])
         for todo in done["todo"]:
             if todo["op"] == "remove":
@@ -328,49 +328,49 @@ def _repair(module, ann):
     return result
 
 
-def main():
-    spec = vcenter_argument_spec()
-    spec.update(
-        hierarchy=dict(type="str", required=True),
-        action=dict(type="str", choices=["get", "set", "require", "alert", "repair"], default="get"),
-        owner=dict(type="str"),
-        generation=dict(type="int"),
-        expected_generation=dict(type="int"),
-        run_id=dict(type="str"),
-        reason=dict(type="str"),
-        fail_on_stale=dict(type="bool", default=True),
-        events=dict(type="int", default=0),
-        confirm=dict(type="str"),
-        claim_min_age=dict(type="int", default=30),
-        states=dict(type="dict", default={}),
-        node_health=dict(type="dict", default={}),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("action", "set", ("owner", "generation", "expected_generation")),
-                                        ("action", "require", ("expected_generation",)),
-                                        ("action", "alert", ("reason",))])
-    p = module.params
+ARGUMENT_SPEC = dict(
+    hierarchy=dict(type="str", required=True),
+    action=dict(type="str", choices=["get", "set", "require", "alert", "repair"], default="get"),
+    owner=dict(type="str"),
+    generation=dict(type="int"),
+    expected_generation=dict(type="int"),
+    run_id=dict(type="str"),
+    reason=dict(type="str"),
+    fail_on_stale=dict(type="bool", default=True),
+    events=dict(type="int", default=0),
+    confirm=dict(type="str"),
+    claim_min_age=dict(type="int", default=30),
+    states=dict(type="dict", default={}),
+    node_health=dict(type="dict", default={}),
+    **vcenter_argument_spec()
+)
+SPEC_RULES = dict(required_if=[("action", "set", ("owner", "generation", "expected_generation")),
+                               ("action", "require", ("expected_generation",)),
+                               ("action", "alert", ("reason",))])
+
+
+def run(p, check_mode=False, diff=False):
     out = dict(changed=False, hierarchy=p["hierarchy"], stale=False)
     try:
         check_hierarchy(p["hierarchy"])
         if p["action"] == "set":
             check_owner(p["owner"])
+        if not 0 <= p["events"] <= MAX_EVENTS:
+            raise StateInputError("events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events")
+        if not 0 <= p["claim_min_age"] <= MAX_MIN_AGE:
+            raise StateInputError("claim_min_age: must be 0 to %d seconds, not %d" % (MAX_MIN_AGE, p["claim_min_age"]),
+                                  field="claim_min_age")
     except StateError as exc:
-        fail(module, exc, out)
-    if not 0 <= p["events"] <= MAX_EVENTS:
-        fail(module, StateInputError("events: must be 0 to %d, not %d" % (MAX_EVENTS, p["events"]), field="events"), out)
-    if not 0 <= p["claim_min_age"] <= MAX_MIN_AGE:
-        fail(module, StateInputError("claim_min_age: must be 0 to %d seconds, not %d" % (MAX_MIN_AGE, p["claim_min_age"]),
-                                     field="claim_min_age"), out)
+        return dict(failure(exc, out), failed=True)
 
     def act(client):
         result = dict(out)
         store = StateStore(RootAnnotations(client))
         if p["action"] == "alert":
-            done = store.alert(p["hierarchy"], p["reason"], check_mode=module.check_mode)
+            done = store.alert(p["hierarchy"], p["reason"], check_mode=check_mode)
             result.update(changed=done["changed"], event=done["event"], msg=done["msg"])
         elif p["action"] == "repair":
-            result.update(_repair(module, store.ann))
+            result.update(_repair(p, store.ann, check_mode, diff))
         elif p["action"] == "get":
             state = store.read(p["hierarchy"])
             result.update(_state(state), pending=state["pending"] and dict(
@@ -384,7 +384,7 @@ def main():
         else:
             try:
                 done = store.set(p["hierarchy"], p["owner"], p["generation"], p["expected_generation"],
-                                 reason=p["reason"], check_mode=module.check_mode, run=p["run_id"])
+                                 reason=p["reason"], check_mode=check_mode, run=p["run_id"])
             except StaleGenerationError as exc:
                 result.update(_state(exc.details.get("current") or {}), stale=True, error=exc.kind,
                               msg=exc.message, failed=p["fail_on_stale"])
@@ -392,15 +392,19 @@ def main():
                 result.update(_state(done["after"]), changed=done["changed"], msg=done["msg"])
                 if done["changed"]:
                     result["event"] = done["event"]
-                for warning in done["warnings"]:
-                    module.warn(warning)
-                if module._diff:
+                if done["warnings"]:
+                    result["warnings"] = list(done["warnings"])
+                if diff:
                     result["diff"] = {"before": _state(done["before"]), "after": _state(done["after"])}
         if p["events"]:
             result["events"] = store.events(p["hierarchy"], p["events"])
         return result
 
-    run(module, act, base=out)  # StateError is a VsphereError: its fields join out
+    return call(p, act, base=out)  # StateError is a VsphereError: its fields join out
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **SPEC_RULES), run)
 
 
 if __name__ == "__main__":

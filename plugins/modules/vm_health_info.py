@@ -235,23 +235,23 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import verdicts as health
 from ansible_collections.vigil.ha.plugins.module_utils.health.records import DETAILS, Selection, health_report
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import call, vcenter_argument_spec
+
+ARGUMENT_SPEC = dict(
+    names=dict(type="list", elements="str", default=[]),
+    uuids=dict(type="list", elements="str", default=[]),
+    morefs=dict(type="list", elements="str", default=[]),
+    folder=dict(type="str"),
+    cluster=dict(type="str"),
+    include_hosts=dict(type="bool", default=True),
+    host_names=dict(type="list", elements="str", default=[]),
+    details=dict(type="str", choices=list(DETAILS), default="compact"),
+    **vcenter_argument_spec()
+)
 
 
-def main():
-    spec = vcenter_argument_spec()
-    spec.update(
-        names=dict(type="list", elements="str", default=[]),
-        uuids=dict(type="list", elements="str", default=[]),
-        morefs=dict(type="list", elements="str", default=[]),
-        folder=dict(type="str"),
-        cluster=dict(type="str"),
-        include_hosts=dict(type="bool", default=True),
-        host_names=dict(type="list", elements="str", default=[]),
-        details=dict(type="str", choices=list(DETAILS), default="compact"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
+def run(p, check_mode=False, diff=False):  # pylint: disable=unused-argument
     selection = Selection(p["names"], p["uuids"], p["morefs"], p["folder"], p["cluster"])
 
     def report(client):
@@ -259,7 +259,11 @@ def main():
         found = health_report(objects, selection, p["include_hosts"], p["host_names"], p["details"])
         return dict(changed=False, **found)
 
-    run(module, report)
+    return call(p, report)
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def main():
     refuse_bad_resource(module, dict(name=p["name"], kind="vm", params=p["params"]))
 
     def act(client):
-        require_step_generation(module, client)
+        require_step_generation(module.params, client)
 
         def action():
             kit = VmKit(p["name"], p["params"], VmOperations(client), hosts=p["hosts"], target=p["target"],

@@ -169,8 +169,9 @@ event:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
-from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import run, vcenter_argument_spec
+from ansible_collections.vigil.ha.plugins.module_utils.glue.controller_module import serve
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import failure
+from ansible_collections.vigil.ha.plugins.module_utils.glue.vcenter_module import call, vcenter_argument_spec
 from ansible_collections.vigil.ha.plugins.module_utils.state import lease as wl
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateError
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
@@ -182,19 +183,19 @@ def _lease(lease):
     return dict((k, lease.get(k)) for k in FIELDS)
 
 
-def main():
-    spec = vcenter_argument_spec()
-    spec.update(
-        cluster=dict(type="str", required=True),
-        action=dict(type="str", choices=["get", "acquire", "renew", "release", "require"], default="get"),
-        holder=dict(type="str"),
-        ttl=dict(type="int", default=15),
-        epoch=dict(type="int"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("action", "acquire", ("holder",)), ("action", "renew", ("holder", "epoch")),
-                                        ("action", "release", ("holder", "epoch")), ("action", "require", ("epoch",))])
-    p = module.params
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    action=dict(type="str", choices=["get", "acquire", "renew", "release", "require"], default="get"),
+    holder=dict(type="str"),
+    ttl=dict(type="int", default=15),
+    epoch=dict(type="int"),
+    **vcenter_argument_spec()
+)
+SPEC_RULES = dict(required_if=[("action", "acquire", ("holder",)), ("action", "renew", ("holder", "epoch")),
+                               ("action", "release", ("holder", "epoch")), ("action", "require", ("epoch",))])
+
+
+def run(p, check_mode=False, diff=False):
     out = dict(changed=False, cluster=p["cluster"])
     try:
         wl.check_cluster(p["cluster"])
@@ -204,14 +205,14 @@ def main():
         if p["epoch"] is not None:
             wl.check_number(p["epoch"], "epoch", 0 if p["action"] == "acquire" else 1)
     except StateError as exc:
-        fail(module, exc, out)
+        return dict(failure(exc, out), failed=True)
 
     def change(lease):
         if p["action"] == "acquire":
-            return lease.acquire(p["holder"], p["ttl"], epoch=p["epoch"], check_mode=module.check_mode)
+            return lease.acquire(p["holder"], p["ttl"], epoch=p["epoch"], check_mode=check_mode)
         if p["action"] == "renew":
-            return lease.renew(p["holder"], p["epoch"], p["ttl"], check_mode=module.check_mode)
-        return lease.release(p["holder"], p["epoch"], check_mode=module.check_mode)
+            return lease.renew(p["holder"], p["epoch"], p["ttl"], check_mode=check_mode)
+        return lease.release(p["holder"], p["epoch"], check_mode=check_mode)
 
     def act(client):
         lease = wl.Lease(RootAnnotations(client), p["cluster"])
@@ -230,15 +231,19 @@ def main():
         result.update(_lease(done["after"]), changed=done["changed"], msg=done["msg"])
         if done.get("event"):
             result["event"] = done["event"]
-        for warning in done.get("warnings", []):
-            module.warn(warning)
-        if module._diff and done["changed"]:
+        if done.get("warnings"):
+            result["warnings"] = list(done["warnings"])
+        if diff and done["changed"]:
             keys = ("holder", "epoch", "expiry")
             result["diff"] = {"before": dict((k, done["before"][k]) for k in keys),
                               "after": dict((k, done["after"][k]) for k in keys)}
         return result
 
-    run(module, act, base=out)
+    return call(p, act, base=out)
+
+
+def main():
+    serve(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **SPEC_RULES), run)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
   runner.py                      every scenario, in order
   runner.py NAME [NAME...]       these scenarios
   runner.py --fast               the fast subset (make test)
+  runner.py --fast --skip NAME   the fast subset but NAME
   runner.py --seed N [--count K] a random sequence (K scenarios, default all), as CTS does
   runner.py --list               the scenarios, what they inject and expect
   runner.py --cluster INV --hierarchy NAME [--installed | --collections PATH] [NAME...]
@@ -127,7 +128,10 @@ def choose(args):
         if unknown:
             raise SystemExit("unknown scenario(s): %s (see --list)" % ", ".join(unknown))
         return [REGISTRY[n] for n in args.names]
-    chosen = [s for s in REGISTRY.values() if s.fast or not args.fast]
+    unknown = [n for n in args.skip if n not in REGISTRY]
+    if unknown:
+        raise SystemExit("--skip: unknown scenario(s): %s (see --list)" % ", ".join(unknown))
+    chosen = [s for s in REGISTRY.values() if (s.fast or not args.fast) and s.name not in args.skip]
     if args.seed is not None:
         rng = random.Random(args.seed)
         runnable = [s for s in chosen if s.func]
@@ -140,6 +144,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="*")
     p.add_argument("--fast", action="store_true")
+    p.add_argument("--skip", action="append", default=[], metavar="NAME",
+                   help="leave this scenario out (make chaos-fast: those chaos-user runs anyway)")
     p.add_argument("--seed", type=int)
     p.add_argument("--count", type=int)
     p.add_argument("--list", action="store_true")

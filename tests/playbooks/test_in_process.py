@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plan, validate_cluster, ledger and hierarchy_lock run inside ansible-playbook
-on the controller (their action plugins), and as modules elsewhere: the same
-results, errors, check mode and redaction either way. ``become`` (su, as
+"""plan, validate_cluster, ledger and hierarchy_lock, and the vCenter modules
+of a failover (hierarchy_state, vm_health_info, fence, fence_node,
+watcher_lease), run inside ansible-playbook on the controller (their action
+plugins), and as modules elsewhere: the same results, errors, check mode and
+redaction either way (the lab's tests run them against vCenter). ``become`` (su, as
 root) makes a task leave the controller's process and run the module."""
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NODES = {"node1": {"mode": "guest", "vm": {"moref": "vm-1"}}, "node2": {"mode": "guest", "vm": {"moref": "vm-2"}}}
 HIERARCHIES = [{"name": "web", "nodes": [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}],
                 "resources": [{"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0"}}]}]
+
+IN_PROCESS = ("plan", "validate_cluster", "ledger", "hierarchy_lock",
+              "hierarchy_state", "vm_health_info", "fence", "fence_node", "watcher_lease")
+# Nothing listens on port 1: a connection refused, before any login.
+NO_VCENTER = {"hostname": "127.0.0.1", "port": 1, "username": "u", "password": "s3cret-canary", "timeout": 5}
 
 
 def play(tmp_path, tasks, *args):
@@ -40,7 +47,7 @@ def play(tmp_path, tasks, *args):
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # Only the module runs build a module: the others ran in ansible-playbook.
-    shipped = re.findall(r"Using module file \S+/plugins/modules/(plan|validate_cluster|ledger|hierarchy_lock)\.py", proc.stdout)
+    shipped = re.findall(r"Using module file \S+/plugins/modules/(%s)\.py" % "|".join(IN_PROCESS), proc.stdout)
     # A task with an environment runs the module both times: the environment is its process's.
     assert len(shipped) == len(tasks) + sum(1 for t in tasks if "environment" in t), shipped
     return dict((t["name"], json.loads((tmp_path / (t["name"] + ".json")).read_text())) for t in tasks)
@@ -104,3 +111,32 @@ def test_check_mode_writes_nothing(tmp_path):
     assert same(out["ledger"], "changed")["changed"] and not ledger.exists()
     assert same(out["lock"], "changed", "acquired")["changed"]
     assert not (tmp_path / "state" / "web.lock").exists()
+
+
+def test_vcenter_modules_fail_the_same_way(tmp_path):
+    out = play(tmp_path, [
+        {"name": "state", "vigil.ha.hierarchy_state": dict(NO_VCENTER, hierarchy="web")},
+        {"name": "state bad name", "vigil.ha.hierarchy_state": dict(NO_VCENTER, hierarchy="we b")},
+        {"name": "state set without owner", "vigil.ha.hierarchy_state": dict(
+            NO_VCENTER, hierarchy="web", action="set", generation=2, expected_generation=1)},
+        {"name": "health", "vigil.ha.vm_health_info": dict(NO_VCENTER, names=["node1"])},
+        {"name": "fence both ids", "vigil.ha.fence": dict(NO_VCENTER, uuid="u-1", moref="vm-1")},
+        {"name": "fence", "vigil.ha.fence": dict(NO_VCENTER, moref="vm-1", name="node1")},
+        {"name": "fence_node delay", "vigil.ha.fence_node": dict(
+            NO_VCENTER, name="node1", delay=3600, levels=[{"method": "vcenter_poweroff"}])},
+        {"name": "lease", "vigil.ha.watcher_lease": dict(NO_VCENTER, cluster="c1", action="renew", holder="w1")},
+        {"name": "lease get", "vigil.ha.watcher_lease": dict(NO_VCENTER, cluster="c1")},
+    ])
+    for name, pair in out.items():
+        failed = same(pair, "failed", "msg", "error")
+        assert failed["failed"], name
+        assert "s3cret-canary" not in json.dumps(pair), name
+    assert same(out["state"], "stale", "hierarchy")["error"] == "connection"
+    assert same(out["state bad name"], "field")["field"] == "hierarchy"
+    assert "owner" in out["state set without owner"]["here"]["msg"]
+    assert out["health"]["here"]["error"] == "connection"
+    assert "mutually exclusive" in out["fence both ids"]["here"]["msg"]
+    assert same(out["fence"], "fenced", "name")["fenced"] is False
+    assert same(out["fence_node delay"], "field", "fenced", "attempts")["field"] == "delay"
+    assert "epoch" in out["lease"]["here"]["msg"]
+    assert out["lease get"]["here"]["error"] == "connection"

@@ -16,7 +16,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.vsphere import connection
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.client import HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR, VsphereClient
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.errors import VsphereError
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
-from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
+from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail, failure
 from ansible_collections.vigil.ha.plugins.module_utils.state.store import StateStore
 from ansible_collections.vigil.ha.plugins.module_utils.vsphere.annotations import RootAnnotations
 
@@ -73,9 +73,22 @@ def step_generation_spec():
     return dict(hierarchy=dict(type="str"), expected_generation=dict(type="int"))
 
 
-def require_step_generation(module, client):
+def call(p, func, base=None, translate=None):
+    """``func(client)`` in one session, for a module's ``run(p, ...)`` (glue/controller_module.py).
+
+    As ``run()`` below: any error becomes the failure's fields (``base``
+    merged in, ``translate(exc)`` first where given), returned with
+    ``failed`` set; ``func``'s own result may set ``failed`` too.
+    """
+    try:
+        with client_from_params(p) as client:
+            return func(client)
+    except Exception as exc:  # pylint: disable=broad-except
+        return dict(failure(exc if translate is None else translate(exc), base), failed=True)
+
+
+def require_step_generation(p, client):
     """Refuse a step whose generation vCenter no longer holds (state/store.py StateStore.require)."""
-    p = module.params
     if p.get("expected_generation") is not None:
         if not p.get("hierarchy"):
             raise InputError("hierarchy: required with expected_generation", field="hierarchy")

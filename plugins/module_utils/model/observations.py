@@ -111,7 +111,7 @@ def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None, host_pro
             "unanswered": silent}
 
 
-def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None):
+def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None, gone=None):
     """``{"states", "node_health", "vcenter_reachable", "vms", "problems"}``
     (and ``unanswered`` in host mode) for make_plan; ``problems`` says in words what is failed or unknown on
     which node, so that a refusal can say why.
@@ -126,10 +126,17 @@ def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None):
     controller on the vm resources' check.tcp/check.http (no loop), and
     ``host_probes`` the probes of the hosts' management addresses
     (host_mode_observations).
+
+    ``gone`` names the nodes not asked because the watcher found them
+    failed (a failover's ``failed_node``, selection.nodes_to_ask): each is
+    ``unreachable`` (so the plan fences it) unless vCenter reports its VM off.
     """
     if host_mode(hierarchy, nodes):
         return host_mode_observations(hierarchy, nodes, vm_health, node_checks, host_probes)
     states, health, problems = {}, {}, []
+    for node in gone or ():
+        health[node] = "unreachable"
+        problems.append("%s: not asked, the watcher found it failed: it is fenced" % node)
     for result in (node_checks or {}).get("results", []):
         node = result.get("item")
         if result.get("unreachable"):

@@ -55,14 +55,18 @@ def what_to_read(hierarchy, nodes):
             "vm_endpoints": []}
 
 
-def nodes_to_ask(hierarchy, nodes, vm_health):
+def nodes_to_ask(hierarchy, nodes, vm_health, gone=None):
     """The nodes whose resources are checked over SSH: none in host mode (nothing runs on an
     ESXi host: vCenter says it all), else every node but those whose VM vCenter reports off
-    (they cannot answer). ``vm_health`` is the registered vm_health_info (may be failed)."""
+    (they cannot answer) and those in ``gone``: the failed node of a failover that the watcher
+    found unreachable or failed, which is fenced (its fence is the proof that it serves
+    nothing; asking it would wait for SSH to time out on a hung node). ``vm_health`` is the
+    registered vm_health_info (may be failed)."""
     if host_mode(hierarchy, nodes):
         return []
     health = observations(hierarchy, nodes, {}, vm_health)["node_health"]
-    return [member["node"] for member in hierarchy["nodes"] if health.get(member["node"]) != NODE_POWERED_OFF]
+    return [member["node"] for member in hierarchy["nodes"]
+            if health.get(member["node"]) != NODE_POWERED_OFF and member["node"] not in (gone or ())]
 
 
 def vm_step(step, nodes, hierarchy):

@@ -31,12 +31,16 @@ def guest_hang(ctx):
     """A hung guest may wake up at any time with the virtual IP and the
     service: it must be powered off before node2 starts, and after it comes
     back it holds nothing (the single-owner audit counts a hung node as
-    serving, so a start before the fence breaks it)."""
+    serving, so a start before the fence breaks it). The failover is run as
+    the watcher runs it for an unreachable node (failed_node_gone: node1 is
+    fenced without being asked over SSH first); active_isolated runs it as
+    an operator would, asking node1 first."""
     gen, dummy = generation(ctx)
     ctx.start_clock()
     ctx.lab.power_hook(PRIMARY, "suspended")
     ctx.until(lambda: ctx.lab.who_serves() is None, 10, "the hung node stops answering")
-    run = ctx.playbook("failover", "-e", "failed_node=" + PRIMARY, "-e", "expected_generation=%d" % gen)
+    run = ctx.playbook("failover", "-e", "failed_node=" + PRIMARY, "-e", "failed_node_gone=true",
+                       "-e", "expected_generation=%d" % gen)
     moved(ctx, run, STANDBY, gen + 1)
     ctx.expect(steps_ran(run)[0] == "fence node1", "node1 was not fenced first: %s" % steps_ran(run))
     ctx.expect(ctx.lab.vm(PRIMARY)["power_state"] == "poweredOff", "node1's VM is not off after the fence")

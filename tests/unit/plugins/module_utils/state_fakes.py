@@ -88,7 +88,7 @@ CONN = {"hostname": "vc.example", "username": "admin", "password": "s3cret-canar
 
 
 class FakeClient(object):
-    """What client_from_module gives a module under test: a context manager, nothing behind it."""
+    """What client_from_params (or client_from_module) gives a module under test: a context manager, nothing behind it."""
 
     def __enter__(self):
         return self
@@ -103,5 +103,6 @@ def fake_root_annotations(monkeypatch, module):
     server = FakeVcenter()
     monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
     monkeypatch.setattr(vcenter_module, "client_from_module", lambda m: FakeClient())
+    monkeypatch.setattr(vcenter_module, "client_from_params", lambda p: FakeClient())
     monkeypatch.setattr(module, "RootAnnotations", lambda client: FakeAnnotations(server))
     return server

@@ -33,7 +33,7 @@ def ops(monkeypatch):
     state = {"ops": FakeOps()}
     FakeClient.errors = []
     monkeypatch.setattr(vcenter_module, "HAS_PYVMOMI", True)
-    monkeypatch.setattr(vcenter_module, "client_from_module", lambda module: FakeClient())
+    monkeypatch.setattr(vcenter_module, "client_from_params", lambda p: FakeClient())
     monkeypatch.setattr(fence, "VmOperations", lambda client: state["ops"])
     return state
 

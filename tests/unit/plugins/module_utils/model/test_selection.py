@@ -5,6 +5,9 @@ observe.yml and step_vm.yml wrote in Jinja before, case by case."""
 from __future__ import annotations
 
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import validate
+from ansible_collections.vigil.ha.plugins.module_utils.model.hierarchy import Cluster
+from ansible_collections.vigil.ha.plugins.module_utils.model.observations import observations
+from ansible_collections.vigil.ha.plugins.module_utils.model.plan import make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.model.selection import nodes_to_ask, vm_step, what_to_read
 from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.config.test_validation import example_config
 
@@ -52,6 +55,31 @@ def test_nodes_whose_vm_is_off_are_not_asked_and_esxi_hosts_never():
     assert nodes_to_ask(web, cfg["nodes"], off) == [n for n in everyone if n != "node1"]
     assert nodes_to_ask(web, cfg["nodes"], {"failed": True, "msg": "vCenter down"}) == everyone
     assert nodes_to_ask(erp, cfg["nodes"], off) == []
+
+
+def test_a_failovers_gone_node_is_not_asked_and_is_fenced():
+    """The watcher found node1 gone (failed_node_gone): it is not asked over SSH; the plan, seeing it
+    unreachable, fences it before anything starts elsewhere (were it asked, a hung node1 would hold
+    the run for the SSH timeout; were it missing, it would count as healthy)."""
+    cfg = config()
+    web = cfg["hierarchies"][0]
+    on = {"vms": [{"uuid": cfg["nodes"][n["node"]]["vm"]["uuid"], "moref": "vm-%d" % i, "host": "e", "verdict": "ok",
+                   "raw": {"power_state": "poweredOn"}} for i, n in enumerate(web["nodes"], 1)]}
+    others = [n["node"] for n in web["nodes"] if n["node"] != "node1"]
+    assert nodes_to_ask(web, cfg["nodes"], on, ["node1"]) == others
+    checks = {"results": [{"item": n, "resources": [{"name": r["name"], "state": "out_of_service"}
+                                                    for r in web["resources"]]} for n in others]}
+    seen = observations(web, cfg["nodes"], checks, on, None, ["node1"])
+    assert seen["node_health"]["node1"] == "unreachable" and "node1: not asked" in seen["problems"][0]
+    plan = make_plan(Cluster.from_config(cfg).hierarchy(web["name"]), "failover", owner="node1", generation=4,
+                     failed_node="node1", states=seen["states"], node_health=seen["node_health"],
+                     vcenter_reachable=True)
+    first, rest = plan.steps[0], plan.steps[1:]
+    assert (first.action, first.node, plan.commit_at) == ("fence", "node1", 1), plan.describe()
+    assert rest and all(s.host != "node1" and s.action == "start" for s in rest), plan.describe()
+    # A VM vCenter reports off stays powered_off (the fence only confirms it).
+    off = {"vms": [dict(on["vms"][0], raw={"power_state": "poweredOff"})] + on["vms"][1:]}
+    assert observations(web, cfg["nodes"], checks, off, None, ["node1"])["node_health"]["node1"] == "powered_off"
 
 
 def test_a_vm_step_acts_on_its_resource_among_the_nodes_hosts():
