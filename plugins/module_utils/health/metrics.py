@@ -142,7 +142,7 @@ class _Collector(object):
             yield from _snapshot_families(data)
         tail = self.metrics.tail
         if tail is not None:
-            yield from _ledger_families(tail)
+            yield from _ledger_families(tail, [h["name"] for h in (data or {}).get("hierarchies", [])])
 
 
 def _snapshot_families(data):
@@ -187,7 +187,8 @@ def _snapshot_families(data):
     return [owner, generation, maintenance, resource, node, active, enabled, holder, epoch, vcenter]
 
 
-def _ledger_families(tail):
+def _ledger_families(tail, hierarchies):
+    """The ledger's counts; every configured hierarchy's from 0, so that the first one counts in increase()."""
     helps = {
         "recoveries": ("recover", "act", "Local recoveries the ledger records a decision to run"),
         "failovers": ("failover", "act", "Failovers the ledger records a decision to run"),
@@ -199,7 +200,9 @@ def _ledger_families(tail):
     out = []
     for name, (action, decision, text) in sorted(helps.items()):
         family = CounterMetricFamily(PREFIX + name, text, labels=["hierarchy"])
-        for hierarchy, n in sorted(tail.count(action, decision).items()):
+        counts = dict((h, 0) for h in hierarchies)
+        counts.update(tail.count(action, decision))
+        for hierarchy, n in sorted(counts.items()):
             family.add_metric([hierarchy], n)
         out.append(family)
     fences = CounterMetricFamily(PREFIX + "fences", "Fences the ledger records (a run's fence steps, an operator's "

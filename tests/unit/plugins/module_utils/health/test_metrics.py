@@ -102,7 +102,8 @@ def test_a_scrape_after_a_failover_shows_the_new_owner_generation_and_counts(fai
     assert got[("vigil_ha_failovers_total", frozenset({("hierarchy", "web")}))] == 1
     assert got[("vigil_ha_refusals_total", frozenset({("hierarchy", "web")}))] == 1
     assert got[("vigil_ha_fences_total", frozenset({("hierarchy", "web"), ("node", "node1")}))] == 1
-    assert ("vigil_ha_recoveries_total", frozenset({("hierarchy", "web")})) not in got
+    assert got[("vigil_ha_recoveries_total", frozenset({("hierarchy", "web")}))] == 0
+    assert got[("vigil_ha_failovers_total", frozenset({("hierarchy", "erp")}))] == 0  # there from the start
     assert got[("vigil_ha_owner_changes_total", frozenset({("hierarchy", "web")}))] == 1
     assert got[("vigil_ha_node_state", frozenset({("node", "node1"), ("check", "vm"), ("state", "failed")}))] == 1
     assert got[("vigil_ha_resource_state", frozenset({("hierarchy", "web"), ("resource", "app"), ("node", "node1"),
