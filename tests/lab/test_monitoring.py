@@ -4,11 +4,14 @@
 the real ansible-rulebook during a real failover: Prometheus's view (a
 scrape of /metrics, parsed with prometheus_client's parser) and a user's
 (the status page in headless Chromium: its DOM, and a screenshot read back
-with tesseract) both show the new owner; the metrics a failover count of one."""
+with tesseract) both show the new owner; the metrics a failover count of one.
+Both behind basic authentication, whose password reaches no log."""
 from __future__ import annotations
 
+import base64
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -18,6 +21,7 @@ from cluster_runs import until, vip_answer
 from lab import browser
 
 pytestmark = pytest.mark.usefixtures("bare_nodes_after")
+USER, PASSWORD = "prometheus", "Scrape-only-7fQ"
 
 
 def free_port():
@@ -28,8 +32,10 @@ def free_port():
 
 def scrape(port):
     """``{(name, frozenset(labels)): value}`` of one scrape, or None when the server does not answer."""
+    request = urllib.request.Request("http://127.0.0.1:%d/metrics" % port, headers={
+        "Authorization": "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()})
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as resp:
+        with urllib.request.urlopen(request, timeout=5) as resp:
             text = resp.read().decode()
     except OSError:
         return None
@@ -44,8 +50,12 @@ def owner(samples):
 
 def test_metrics_and_status_page_show_the_failover(web, rulebooks, control, lab, tmp_path):
     port = free_port()
-    rulebook = rulebooks(variables={"vigil_ha_metrics_port": port})
+    rulebook = rulebooks(variables={"vigil_ha_metrics_port": port, "vigil_ha_metrics_username": USER,
+                                    "vigil_ha_metrics_password": PASSWORD})
     assert until(lambda: owner(scrape(port) or {}) == ["node1"], 30), rulebook.output()[-3000:]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5)  # pylint: disable=consider-using-with
+    assert refused.value.code == 401
     before = scrape(port)
     assert before[("vigil_ha_hierarchy_generation", frozenset({("hierarchy", "web")}))] == web
     assert before[("vigil_ha_failovers_total", frozenset({("hierarchy", "web")}))] == 0
@@ -80,7 +90,7 @@ def test_metrics_and_status_page_show_the_failover(web, rulebooks, control, lab,
     assert after[("vigil_ha_lease_active", frozenset({("watcher", rulebook_watcher(rulebook))}))] == 1
 
     # The status page in a real browser, as a user opens it.
-    url = "http://127.0.0.1:%d/" % port
+    url = "http://%s:%s@127.0.0.1:%d/" % (USER, PASSWORD, port)
     dom = browser.dump_dom(url)
     assert "Hierarchy web" in dom and "Owner: node2 \u2014 generation %d" % (web + 1) in dom, dom[-3000:]
     assert "node2 (owner)" in dom and ">failover<" in dom and ">act<" in dom
@@ -89,6 +99,7 @@ def test_metrics_and_status_page_show_the_failover(web, rulebooks, control, lab,
     assert browser.png_colours(shot) > 20  # not a blank page
     text = browser.read_text(shot)
     assert "Hierarchy web" in text and "Owner: node2" in text, text
+    assert PASSWORD not in rulebook.output()
 
 
 def rulebook_watcher(rulebook):

@@ -108,7 +108,8 @@ function render(s) {
   document.getElementById("refreshed").textContent = "last update " + new Date().toISOString();
 }
 function poll() {
-  fetch("status.json", {cache: "no-store", credentials: "same-origin"})
+  // From the origin: a page opened as http://user:pass@host/ may not fetch a URL carrying credentials.
+  fetch(new URL("status.json", location.origin + location.pathname), {cache: "no-store", credentials: "same-origin"})
     .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
     .then(render)
     .catch(function (e) { document.getElementById("refreshed").textContent = "update failed: " + e; });
