@@ -9,6 +9,8 @@ APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl iproute2 curl s
 APT_PACKAGES+=(python3-venv python3-apt openjdk-17-jre-headless)
 # The fence agents and the IPMI client that talk to the lab's BMCs (fence_ipmilan runs ipmitool).
 APT_PACKAGES+=(fence-agents ipmitool)
+# promtool checks the shipped alert rules; headless Chromium and tesseract read the status page (issue 17).
+APT_PACKAGES+=(prometheus chromium tesseract-ocr)
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
 # ansible-rulebook needs Java 17 (its rules engine, Drools, runs in a JVM).

@@ -138,7 +138,7 @@ def test_decision_environment(shipped, tmp_path):
     # The versions the watcher role installs and the lab's rulebook tests run.
     watcher = pins(ROOT / "roles" / "watcher" / "files" / "requirements.txt")
     python = (context / "_build" / "requirements.txt").read_text().split()
-    assert sorted(python) == sorted([watcher["ansible-rulebook"], watcher["pyvmomi"]])
+    assert sorted(python) == sorted([watcher["ansible-rulebook"], watcher["pyvmomi"], watcher["prometheus-client"]])
     assert f'{watcher["ansible-core"]} ansible-runner==' in containerfile
     assert "java-17-openjdk-headless [platform:rpm]" in (context / "_build" / "bindep.txt").read_text()
     assert "ENV JAVA_HOME=/usr/lib/jvm/jre-17-openjdk" in containerfile

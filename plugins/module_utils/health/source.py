@@ -47,6 +47,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.health import repeats
 
 from ansible_collections.vigil.ha.plugins.module_utils.health import schedule
 
+from ansible_collections.vigil.ha.plugins.module_utils.health import snapshot
+
 from ansible_collections.vigil.ha.plugins.module_utils.state import store as state_store
 
 from ansible_collections.vigil.ha.plugins.module_utils.state import lease as watcher_lease
@@ -74,6 +76,7 @@ DEFAULTS = {
     "switchback_settle": 60,  # the preferred node healthy this long before a switchback, seconds
     "recover_throttle": 20,  # a repeated local recovery within this is recorded, not run, seconds
     "failover_throttle": 120,  # a repeated failover (same generation) within this is recorded, not run, seconds
+    "metrics_interval": 2,  # the metrics' snapshot and the ledger's new lines, seconds (with metrics only)
 }
 DEFAULTS.update(LEASE_DEFAULTS)  # the watcher lease (issue 12), used with a LeaseKeeper only
 # Deprecated (issue 14): every node and resource has its own check.interval and check.timeout now.
@@ -172,7 +175,7 @@ def probe(kind, name, params):
 class HealthSource(object):
     def __init__(self, cluster, queue, link, options=None, ansible="ansible", inventory=None,
                  factory=None, prober=probe, name="vcenter", reload=None, keeper=None, cluster_group=None,
-                 node_runner=None, clock=time.monotonic):
+                 node_runner=None, clock=time.monotonic, metrics=None):
         self.name = name  # vCenter's host name, for its own events
         self.view = ClusterView(cluster, VcenterObjects())
         self.queue = queue
@@ -215,6 +218,8 @@ class HealthSource(object):
         self.keeper = keeper
         self.cluster_group = cluster_group
         self.unacted = {}  # subject -> the last event emitted while standby
+        # Issue 17: the metrics and the status page (health/metrics.py, health/web.py), when configured.
+        self.metrics = metrics
 
     # -- plumbing --------------------------------------------------------
 
@@ -244,7 +249,29 @@ class HealthSource(object):
         else:
             self.unacted[subject] = event
         LOG.info("event %s", event[events.KEY])
+        if self.metrics is not None:
+            self.metrics.emitted(transition.key, event[events.KEY])
+            self._snapshot()
         await self.queue.put(event)
+
+    # -- metrics and status page (issue 17) ---------------------------------
+
+    def _snapshot(self):
+        self.metrics.snapshot(snapshot.take(self.view, self.tracker, self.keeper, self.factory.watcher,
+                                            self.factory.source_id))
+
+    async def _metrics_loop(self):
+        """Hand the metrics a fresh snapshot and the ledger's new lines every ``metrics_interval`` seconds."""
+        while True:
+            self._snapshot()
+            if self.metrics.tail is not None:
+                try:
+                    lines = await asyncio.to_thread(self.metrics.tail.read)
+                except Exception as exc:  # pylint: disable=broad-except
+                    LOG.warning("vigil.ha.health: cannot read the ledger %s: %s", self.metrics.tail.path, exc)
+                    lines = []
+                self.metrics.ledger_lines(lines)
+            await asyncio.sleep(self.options["metrics_interval"])
 
     # -- the watcher lease (issue 12) --------------------------------------
 
@@ -288,6 +315,8 @@ class HealthSource(object):
                  self._endpoints()]
         if self.keeper is not None:
             loops.append(self._lease_loop())
+        if self.metrics is not None:
+            loops.append(self._metrics_loop())
         try:
             await asyncio.gather(*loops)
         finally:
@@ -436,6 +465,8 @@ class HealthSource(object):
 
     def _confirmed(self, key, state, observer, confirm, what):
         """True when this report may be told; a failure only at the ``confirm``-th in a row."""
+        if self.metrics is not None:
+            self.metrics.failing(key, state)  # the first failed check: where detection time starts
         if self.confirmations.judge((key, observer), state, confirm):
             return True
         LOG.info("vigil.ha.health: %s %s (%s check %d of %d in a row before it counts)", what, state, observer,

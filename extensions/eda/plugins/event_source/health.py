@@ -172,6 +172,35 @@ options:
         attribute C(vigil.ha.watcher.<cluster>.orphaned) to the time since when (cleared by the next holder).
     type: int
     default: 60
+  metrics_port:
+    description:
+      - Serve the watcher's metrics for Prometheus (C(/metrics)), its read-only status page (C(/)) and the page's
+        data (C(/status.json)) on this TCP port. See docs/monitoring.md.
+      - Off when not given or V(0) (the default).
+    type: int
+    default: 0
+  metrics_address:
+    description:
+      - The address the metrics server listens on. Loopback by default - give a routable address (or V(0.0.0.0))
+        only with O(metrics_username) and O(metrics_password), or behind a firewall.
+    type: str
+    default: 127.0.0.1
+  metrics_username:
+    description: With O(metrics_password), every page of the metrics server asks for HTTP basic authentication.
+    type: str
+  metrics_password:
+    description: The password of O(metrics_username). Never logged, never part of a page or an event.
+    type: str
+  metrics_interval:
+    description: Seconds between two updates of the metrics' snapshot and two looks at the ledger.
+    type: int
+    default: 2
+  ledger:
+    description:
+      - The ledger the playbooks write (M(vigil.ha.ledger)), read by the metrics server for its counts and the
+        status page's last decisions. By default the ledger module's own default - the environment variable
+        E(VIGIL_HA_LEDGER), else C(~/.local/state/vigil-ha/ledger.jsonl).
+    type: path
 """
 
 EXAMPLES = r"""
@@ -212,6 +241,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.vsphere.connection import
 from ansible_collections.vigil.ha.plugins.module_utils.health.cluster_view import config_from_inventory  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.health import events, lease_keeper  # noqa: E402
 from ansible_collections.vigil.ha.plugins.module_utils.state import lease as watcher_lease  # noqa: E402
+from ansible_collections.vigil.ha.plugins.module_utils.health import ledger_tail, metrics, web  # noqa: E402
 
 
 def _tool(name):
@@ -281,12 +311,32 @@ async def main(queue, args):
     def connect():
         return vsphere_client.VsphereClient(timeout=options["timeout"], **conn).connect()
 
+    server = metrics_server(args)
+
     source = health_source.HealthSource(cluster, queue, health_source.VcenterLink(connect), options,
                                         ansible=_tool("ansible"), inventory=args["inventory"],
                                         name=conn["hostname"], factory=events.EventFactory(watcher=watcher_id),
                                         reload=lambda: load_cluster(args["inventory"], group),
-                                        keeper=keeper, cluster_group=group)
-    await source.run()
+                                        keeper=keeper, cluster_group=group,
+                                        metrics=server.metrics if server else None)
+    try:
+        await source.run()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def metrics_server(args):
+    """The started metrics server (health/web.py) when ``metrics_port`` is set, else None."""
+    if args.get("metrics_port") in (None, "", 0, "0"):
+        return None
+    try:
+        address, port, credentials = web.check_options(args.get("metrics_address"), args["metrics_port"],
+                                                       args.get("metrics_username"), args.get("metrics_password"))
+        tail = ledger_tail.LedgerTail(os.path.expanduser(args.get("ledger") or ledger_tail.default_path()))
+        return web.WebServer(metrics.Metrics(tail), address, port, credentials).start()
+    except ValueError as exc:
+        raise ValueError("vigil.ha.health: %s" % exc)
 
 
 if __name__ == "__main__":
