@@ -44,8 +44,8 @@ options:
     description: The node it is on now (the owner after).
     type: str
   generation:
-    description: The hierarchy's generation after what happened.
-    type: int
+    description: The hierarchy's generation after what happened (a whole number; empty for none).
+    type: raw
   reason:
     description: Why, in words.
     type: str
@@ -213,7 +213,7 @@ ARGUMENT_SPEC = dict(
     hierarchy=dict(type="str", required=True),
     from_node=dict(type="str"),
     to_node=dict(type="str"),
-    generation=dict(type="int"),
+    generation=dict(type="raw"),
     reason=dict(type="str"),
     command=dict(type="str"),
     watcher=dict(type="str"),

@@ -41,6 +41,10 @@ def notice(event, hierarchy, from_node=None, to_node=None, generation=None, reas
         raise InputError("event: must be one of %s, not %r" % (", ".join(sorted(EVENTS)), event), field="event")
     if not (hierarchy or "").strip():
         raise InputError("hierarchy: must not be empty", field="hierarchy")
+    if isinstance(generation, str) and generation.strip().isdigit():
+        generation = int(generation)
+    if generation == "":  # a rulebook's notice without one (no_watcher)
+        generation = None
     if generation is not None and (isinstance(generation, bool) or not isinstance(generation, int)
                                    or generation < 0):
         raise InputError("generation: must be a whole number >= 0, not %r" % (generation,), field="generation")

@@ -31,8 +31,8 @@ def check(url, token, timeout, retries, backoff):
     if parts.scheme not in ("http", "https") or not parts.hostname:
         # Not the URL itself in the message: it may hold a secret.
         raise InputError("webhook_url: must be an http:// or https:// URL with a host", field="webhook_url")
-    if token is not None and ("\n" in token or "\r" in token or not token.strip()):
-        raise InputError("webhook_token: must be one line, not empty", field="webhook_token")
+    if token and ("\n" in token or "\r" in token or token.strip() != token):
+        raise InputError("webhook_token: must be one line, without spaces around it", field="webhook_token")
     if not 0 < timeout <= 300:
         raise InputError("webhook_timeout: must be more than 0 and at most 300 seconds", field="webhook_timeout")
     if not 0 <= retries <= 10:
