@@ -11,7 +11,7 @@ short_description: Tell people what vigil.ha did, by webhook and e-mail
 version_added: 0.4.0
 description:
   - Sends one notice (a failover, a recovery, a refusal, an operator needed, no watcher holding the lease) to the
-    channels switched on: a webhook (a JSON POST, with an optional bearer token, retried with exponential
+    channels switched on, a webhook (a JSON POST, with an optional bearer token, retried with exponential
     back-off) and e-mail (SMTP, over STARTTLS by default).
   - The rulebooks C(vigil.ha.auto_failover) and C(vigil.ha.auto_failover_controller) call it when the variables
     C(vigil_ha_notify_webhook_url) or C(vigil_ha_notify_smtp_host) are set (see the collection's
