@@ -10,7 +10,8 @@ it. Active means: the last tick held the lease, and by this watcher's own
 count (monotonic, from before that tick's call) it has not run out since;
 so a watcher that cannot reach vCenter stands by once its lease is over,
 without waiting for another tick. A standby that finds nobody has held the
-lease for ``orphan_after`` seconds (and cannot take it) marks it orphaned.
+lease for ``orphan_after`` seconds (and cannot take it) marks it orphaned,
+and its source emits one ``vigil_ha_watcher`` event saying so (notifications).
 A standby also records itself as seen once every ``ttl`` (status lists the
 standbys and when each was last seen): one more call per ttl, not per tick.
 """
@@ -46,6 +47,7 @@ class LeaseKeeper(object):
         self.until = 0.0
         self.last = None  # the lease as the last tick saw it (public form)
         self.seen_at = None  # when this standby last recorded itself as seen (monotonic)
+        self.orphan_marked = None  # since when nobody holds the lease, once this watcher marked it (not yet told)
 
     @property
     def active(self):
@@ -97,4 +99,12 @@ class LeaseKeeper(object):
             return []
         if (lease.clock() - since).total_seconds() < self.orphan_after:
             return []
-        return lease.set_orphaned(since)
+        warnings = lease.set_orphaned(since)
+        if not warnings:  # this watcher wrote the mark: it alone tells (the others read it marked)
+            self.orphan_marked = since
+        return warnings
+
+    def take_orphan_mark(self):
+        """Since when nobody holds the lease, if this watcher marked it since the last call (else None)."""
+        since, self.orphan_marked = self.orphan_marked, None
+        return since

@@ -295,8 +295,20 @@ class HealthSource(object):
                             self.cluster_group, "held by %s" % (self.keeper.last or {}).get("holder")
                             if result == "lost" else "not renewed in time")
             active = self.keeper.active
+            await self._orphan_event()
             # Not connected yet (starting, reconnecting): try again as soon as the watch is back.
             await asyncio.sleep(self.options["lease_renew"] if self.link.client is not None else 0.5)
+
+    async def _orphan_event(self):
+        """One event when this watcher marked the lease orphaned: nobody acts (the rulebooks notify)."""
+        since = self.keeper.take_orphan_mark()
+        if since is None:
+            return
+        event = {"vigil_ha_watcher": {"cluster": self.cluster_group, "orphaned_since": watcher_lease.fmt(since),
+                                      "watcher": self.keeper.holder}}
+        LOG.warning("vigil.ha.health: no watcher has held the lease of %s since %s", self.cluster_group,
+                    event["vigil_ha_watcher"]["orphaned_since"])
+        await self.queue.put(event)
 
     async def _replay(self):
         """Emit again, as active, the failures seen while standby (a failure pending when the old holder died)."""

@@ -61,3 +61,23 @@ def test_no_rule_drops_events_silently():
     # Issue 16 #9: ansible-rulebook's throttle leaves no trace; the source marks repeats instead.
     for name in ("auto_failover.yml", "auto_failover_controller.yml"):
         assert [r["name"] for r in load(name)[0]["rules"] if "throttle" in r] == []
+
+
+def test_every_notice_carries_what_vigil_ha_notify_takes():
+    # Notifications: the rules post vigil_ha_notice events; one rule sends them with vigil.ha.notify.
+    from ansible_collections.vigil.ha.plugins.modules.notify import ARGUMENT_SPEC
+    for name in ("auto_failover.yml", "auto_failover_controller.yml"):
+        rules = load(name)[0]["rules"]
+        actions = [a for r in rules for a in [r.get("action")] + r.get("actions", []) if a]
+        notices = [a["post_event"]["event"]["vigil_ha_notice"] for a in actions
+                   if "vigil_ha_notice" in a.get("post_event", {}).get("event", {})]
+        assert len(notices) == 4, name
+        sends = [a["run_module"] for a in actions if a.get("run_module", {}).get("name") == "vigil.ha.notify"]
+        assert len(sends) == 1, name
+        args = sends[0]["module_args"]
+        assert set(args) <= set(ARGUMENT_SPEC) and set(ARGUMENT_SPEC) - set(args) == set(["time"]), name
+        for n in notices:
+            assert set(n) == set(["send"]) | set(k for k in args if not k.startswith(("webhook_", "smtp_"))), n
+            assert "vigil_ha_notify_webhook_url" in n["send"] and "vigil_ha_notify_smtp_host" in n["send"]
+        # The standby's rule comes first: a standby watcher's events never reach a notice.
+        assert rules[0]["condition"] == "event.vigil_ha.lease.active == false"

@@ -122,6 +122,9 @@ def test_a_standby_that_cannot_take_an_abandoned_lease_marks_it_orphaned():
     assert keeper.tick(lease) == "standby"
     assert lease.get()["orphaned"] is not None
     assert "no watcher holds the lease since" in vc.events[-1]["message"]
+    # The watcher that marked it tells once (the source's vigil_ha_watcher event, notifications): not again.
+    assert wl.fmt(keeper.take_orphan_mark()) == lease.get()["orphaned"] and keeper.take_orphan_mark() is None
+    assert keeper.tick(lease) == "standby" and keeper.take_orphan_mark() is None
 
 
 @pytest.mark.parametrize("options, field", [
