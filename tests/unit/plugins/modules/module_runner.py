@@ -7,11 +7,18 @@ import json
 
 import pytest
 
+from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
 
 
 def run_module(capsys, main, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            main()
+    # A test that imported controller code (a filter, an action) makes module.warn() display instead of
+    # returning its warnings, as it does inside ansible-playbook: here the module runs as its own process would.
+    controller, _internal.is_controller = _internal.is_controller, False
+    try:
+        with patch_module_args(args):
+            with pytest.raises(SystemExit) as exit_info:
+                main()
+    finally:
+        _internal.is_controller = controller
     return exit_info.value.code, json.loads(capsys.readouterr().out)
