@@ -74,6 +74,8 @@ def test_a_crashed_host_is_fenced_by_its_bmc_and_its_vms_run_elsewhere_before_vc
     assert crash_cluster[1] not in out  # the BMC's password is never shown
 
 
+# slow (make lab-slow): an unanswering BMC needing an operator is in make test by playbook (test_fencing_bmc.py).
+@pytest.mark.slow
 def test_a_crashed_host_whose_bmc_does_not_answer_needs_an_operator(erp, lab, control, rulebooks, crash_cluster):
     bmc_fault("unreachable")
     rulebook = rulebooks(cluster=crash_cluster[0])

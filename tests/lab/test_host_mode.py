@@ -102,6 +102,8 @@ def erp_nodes(path):
     return dict((n["node"], n["priority"]) for n in [h for h in hierarchies if h["name"] == "erp"][0]["nodes"])
 
 
+# slow (make lab-slow): provision_node/remove_node are in make test with a guest node (test_provision.py).
+@pytest.mark.slow
 def test_an_esxi_host_joins_erp_serves_it_and_leaves(erp, lab, tmp_path):
     """provision_node and remove_node with an ESXi host: nothing is installed
     on it (Ansible never logs in to it), a switchover to it relocates the
@@ -231,6 +233,8 @@ def test_vms_migrated_by_drs_are_followed_then_restarted_when_their_new_host_die
         assert (seen["host"], seen["power_state"]) == ("esxi-01.lab", "poweredOn")
 
 
+# slow (make lab-slow): a lost lease's epoch refused is also the chaos suite's active_watcher_frozen_past_its_lease.
+@pytest.mark.slow
 def test_an_adopt_carrying_a_lost_watcher_lease_changes_nothing(erp, lab, client):
     # Issue 12: the adopt a watcher started after it lost its lease (its epoch is not vCenter's) is refused.
     ops = VmOperations(client)
