@@ -70,4 +70,18 @@ def resource_errors(resource, where=None):
     kind = resource.get("kind")
     if kind not in KINDS:
         return ["%s, kind: unknown kind %r (known: %s)" % (where, kind, ", ".join(sorted(KINDS)))]
-    return params_errors(kind, resource.get("params") or {}, where) + check_errors(resource.get("check"), where)
+    return (params_errors(kind, resource.get("params") or {}, where) + check_errors(resource.get("check"), where)
+            + replication_errors(kind, resource.get("params") or {}, resource.get("replicated"), where))
+
+
+def replication_errors(kind, params, replicated, where):
+    """Errors of a replicated resource: its kind must be replicable, with the parameters it needs then."""
+    if not replicated:
+        return []
+    if "replication" not in KINDS[kind]:
+        return ["%s, replicated: kind %s cannot be replicated (kinds that can: %s)"
+                % (where, kind, ", ".join(sorted(k for k, spec in KINDS.items() if "replication" in spec)))]
+    if not isinstance(params, dict):
+        return []
+    return ["%s, params.%s: required for kind %s when replicated is true" % (where, key, kind)
+            for key in KINDS[kind]["replication"] if params.get(key) is None]
