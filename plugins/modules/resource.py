@@ -63,12 +63,14 @@ options:
         V(replica_lagging) or V(replica_broken) where it runs.
     type: bool
     default: false
+    version_added: 0.3.0
   primary:
     description:
       - The node of the primary that this replica follows, as the plan's step
         names it; required by V(catch_up), V(rejoin) and V(rebuild).
       - Given to the kit's scripts as E(VIGIL_HA_PRIMARY).
     type: str
+    version_added: 0.3.0
   fail_on_failed:
     description: Fail the task when the resource ends in state V(failed) (after V(start) or V(recover) only).
     type: bool
