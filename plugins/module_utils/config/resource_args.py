@@ -9,7 +9,7 @@ Messages name the resource and the field.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, REQUIRED
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, REPLICABLE, REQUIRED
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
 
@@ -78,9 +78,8 @@ def replication_errors(kind, params, replicated, where):
     """Errors of a replicated resource: its kind must be replicable, with the parameters it needs then."""
     if not replicated:
         return []
-    if "replication" not in KINDS[kind]:
-        return ["%s, replicated: kind %s cannot be replicated (kinds that can: %s)"
-                % (where, kind, ", ".join(sorted(k for k, spec in KINDS.items() if "replication" in spec)))]
+    if kind not in REPLICABLE:
+        return ["%s, replicated: kind %s cannot be replicated (kinds that can: %s)" % (where, kind, ", ".join(REPLICABLE))]
     if not isinstance(params, dict):
         return []
     return ["%s, params.%s: required for kind %s when replicated is true" % (where, key, kind)

@@ -656,13 +656,6 @@ def _replicated(errs, at, value, kind, params):
     if kind is not None:
         errs.extend(replication_errors(kind, params, True, at))
     return True
-    if kind not in REPLICABLE:
-        errs.add(at, "replicated", "kind %s cannot be replicated (kinds that can: %s)" % (kind, ", ".join(REPLICABLE)))
-        return True
-    for key in KINDS[kind]["replication"]:
-        if params.get(key) is None:
-            errs.add(at, "params." + key, "required for kind %s when replicated is true" % kind)
-    return True
 
 
 def _resource_check(errs, at, raw):
