@@ -24,7 +24,8 @@ options:
   resources:
     description:
       - The resources to check, each a dict with C(name), C(kind), C(params),
-        optionally C(check) (an attached C(tcp) or C(http) check) and
+        optionally C(check) (an attached C(tcp) or C(http) check),
+        C(replicated) (true for a replicated resource, whose states are then its role) and
         C(hierarchy) (returned as given).
     type: list
     elements: dict
@@ -59,7 +60,9 @@ resources:
     name: {description: Resource name., type: str, returned: always}
     kind: {description: Resource kind., type: str, returned: always}
     state:
-      description: V(in_service), V(out_of_service), V(failed) or V(unknown).
+      description:
+        - V(in_service), V(out_of_service), V(failed) or V(unknown).
+        - A replicated resource is V(primary), V(replica), V(replica_lagging) or V(replica_broken) where it runs.
       type: str
       returned: always
     reasons:
@@ -67,6 +70,14 @@ resources:
       type: list
       elements: str
       returned: always
+    position:
+      description: How much data this copy of a replicated resource has, in its kit's units.
+      type: int
+      returned: when the kit tells it (a replicated resource with a position script)
+    lag:
+      description: How far behind its primary this replica is, in its kit's units (null when the kit cannot tell).
+      type: int
+      returned: when the kit tells the position
 summary:
   description: How many resources are in each state.
   returned: always
@@ -96,7 +107,10 @@ def check_one(resource):
         result = run_action(resource, "check", check_mode=True)
     except (KitError, OSError) as exc:
         return dict(entry, state=UNKNOWN, reasons=["check failed to run: %s" % exc])
-    return dict(entry, state=result.state, reasons=result.reasons)
+    out = dict(entry, state=result.state, reasons=result.reasons)
+    if "position" in result.facts:
+        out.update(position=result.facts["position"], lag=result.facts.get("lag"))
+    return out
 
 
 def main():

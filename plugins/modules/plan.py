@@ -126,6 +126,25 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  replication:
+    description:
+      - Where the hierarchy has a replicated resource, how much data each
+        node's copy has, a dict of node, then resource, to a dict with
+        C(position) (an integer, in the kit's units) and C(lag) (how far
+        behind its primary, or null when the kit cannot tell), as
+        M(vigil.ha.app_health_info) returns them.
+      - A failover promotes the replica with the largest position, and refuses
+        one that lags by more than the hierarchy's C(policy.max_lag) unless O(accept_lag).
+    type: dict
+    default: {}
+    version_added: 0.3.0
+  accept_lag:
+    description:
+      - An operator accepts that a failover promotes a replica further behind
+        than C(policy.max_lag) (or whose lag is unknown), losing what it lacks.
+    type: bool
+    default: false
+    version_added: 0.3.0
 extends_documentation_fragment:
   - vigil.ha.hierarchy
   - ansible.builtin.action_common_attributes
@@ -238,6 +257,8 @@ ARGUMENT_SPEC = dict(
     confirm=dict(type="str"),
     maintenance=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
+    replication=dict(type="dict", default={}),
+    accept_lag=dict(type="bool", default=False),
     budgets_from=dict(type="str", choices=["auto", "vcenter", "ledger"], default="auto"),
     **optional_vcenter_argument_spec()
 )

@@ -47,9 +47,30 @@ options:
     description:
       - V(start) brings the resource into service, V(stop) takes it out,
         V(check) only reports, V(recover) restarts it in place.
+      - For a replicated resource (O(replicated)) also V(promote) (this replica
+        becomes the primary), V(demote) (this primary becomes a replica),
+        V(catch_up) (wait until this replica lags O(primary) by nothing),
+        V(rejoin) (follow O(primary) again, rewinding what diverged, or
+        rebuilding when the kit cannot rewind) and V(rebuild) (copy
+        O(primary)'s data afresh). See the collection's docs/replication.md.
     type: str
     required: true
-    choices: [start, stop, check, recover]
+    choices: [start, stop, check, recover, promote, demote, catch_up, rejoin, rebuild]
+  replicated:
+    description:
+      - The resource is replicated, primary on one node and replica on the
+        others; its states are then V(primary), V(replica),
+        V(replica_lagging) or V(replica_broken) where it runs.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  primary:
+    description:
+      - The node of the primary that this replica follows, as the plan's step
+        names it; required by V(catch_up), V(rejoin) and V(rebuild).
+      - Given to the kit's scripts as E(VIGIL_HA_PRIMARY).
+    type: str
+    version_added: 0.3.0
   fail_on_failed:
     description: Fail the task when the resource ends in state V(failed) (after V(start) or V(recover) only).
     type: bool
@@ -124,8 +145,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.ha.plugins.module_utils.kits.attached import run_action
 from ansible_collections.vigil.ha.plugins.module_utils.glue.kit_module import kit_result, refuse_bad_resource
 from ansible_collections.vigil.ha.plugins.module_utils.glue.failures import fail
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, KitError
+from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import ALL_ACTIONS, FAILED, REPLICA_ACTIONS, KitError
 from ansible_collections.vigil.ha.plugins.module_utils.kits.registry import NODE_KITS
+
+
+# The actions that follow a primary: they need to know which node it is on.
+FOLLOWING = ("catch_up", "rejoin", "rebuild")
 
 
 def main():
@@ -135,17 +161,23 @@ def main():
             kind=dict(type="str", required=True, choices=sorted(NODE_KITS)),
             params=dict(type="dict", default={}),
             check=dict(type="dict"),
-            action=dict(type="str", required=True, choices=["start", "stop", "check", "recover"]),
+            action=dict(type="str", required=True, choices=list(ALL_ACTIONS)),
+            replicated=dict(type="bool", default=False),
+            primary=dict(type="str"),
             fail_on_failed=dict(type="bool", default=True),
         ),
+        required_if=[("action", name, ("primary",)) for name in FOLLOWING],
         supports_check_mode=True,
     )
     p = module.params
-    resource = dict(name=p["name"], kind=p["kind"], params=p["params"], check=p["check"])
+    resource = dict(name=p["name"], kind=p["kind"], params=p["params"], check=p["check"], replicated=p["replicated"])
     refuse_bad_resource(module, resource)
+    if p["action"] in REPLICA_ACTIONS and not p["replicated"]:
+        fail(module, InputError("action: %s is for a replicated resource only (replicated: true)" % p["action"],
+                                field="action"))
     result = kit_result(module, p["name"], p["action"],
-                        lambda: run_action(resource, p["action"], check_mode=module.check_mode))
-    if p["fail_on_failed"] and p["action"] in ("start", "recover") and result["state"] == FAILED:
+                        lambda: run_action(resource, p["action"], check_mode=module.check_mode, primary=p["primary"]))
+    if p["fail_on_failed"] and p["action"] in ("start", "recover", "promote") and result["state"] == FAILED:
         fail(module, KitError("resource %s is failed after %s: %s" % (
             p["name"], p["action"], "; ".join(result["reasons"]))), result)
     module.exit_json(**result)

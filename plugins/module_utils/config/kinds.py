@@ -6,7 +6,9 @@
 Plain Python, the one place both the validator and the kits read, so a
 parameter is declared once. Each parameter is ``(type, default)``; a default
 of ``REQUIRED`` makes it mandatory. ``one_of`` lists groups of which exactly
-one parameter must be given.
+one parameter must be given. ``replication`` (kinds that can be a
+replicated resource, ``replicated: true``: primary on the owner, replica on
+the other nodes) lists the parameters required then.
 """
 
 from __future__ import annotations
@@ -76,11 +78,21 @@ KINDS = {
             "remove": (str, REQUIRED),
             "quick_check": (str, REQUIRED),
             "recover": (str, None),
+            # replicated: true (docs/replication.md): the role's scripts
+            "promote": (str, None),
+            "demote": (str, None),
+            "position": (str, None),  # prints "<position> [<lag>]": how much data this node has
+            "rejoin": (str, None),  # follow the primary again (rewind), exit 2 when only a rebuild can
+            "rebuild": (str, None),  # copy the primary's data afresh
             "timeout": (int, 60),
         },
+        "replication": ("promote", "demote"),
         "where": "node",
     },
 }
+
+# Kinds that can be replicated (``replicated: true``).
+REPLICABLE = tuple(sorted(k for k, spec in KINDS.items() if "replication" in spec))
 
 # Kinds that can be attached to another resource as its check.
 CHECK_KINDS = ("tcp", "http")

@@ -9,7 +9,7 @@ Messages name the resource and the field.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, REQUIRED
+from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, REPLICABLE, REQUIRED
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
 
@@ -70,4 +70,17 @@ def resource_errors(resource, where=None):
     kind = resource.get("kind")
     if kind not in KINDS:
         return ["%s, kind: unknown kind %r (known: %s)" % (where, kind, ", ".join(sorted(KINDS)))]
-    return params_errors(kind, resource.get("params") or {}, where) + check_errors(resource.get("check"), where)
+    return (params_errors(kind, resource.get("params") or {}, where) + check_errors(resource.get("check"), where)
+            + replication_errors(kind, resource.get("params") or {}, resource.get("replicated"), where))
+
+
+def replication_errors(kind, params, replicated, where):
+    """Errors of a replicated resource: its kind must be replicable, with the parameters it needs then."""
+    if not replicated:
+        return []
+    if kind not in REPLICABLE:
+        return ["%s, replicated: kind %s cannot be replicated (kinds that can: %s)" % (where, kind, ", ".join(REPLICABLE))]
+    if not isinstance(params, dict):
+        return []
+    return ["%s, params.%s: required for kind %s when replicated is true" % (where, key, kind)
+            for key in KINDS[kind]["replication"] if params.get(key) is None]

@@ -31,7 +31,7 @@ from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import DEF
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.agents import MAX_TIMEOUT as MAX_AGENT_TIMEOUT
 from ansible_collections.vigil.ha.plugins.module_utils.fencing.levels import AGENT, MAX_DELAY, METHODS, NONE, VCENTER
 from ansible_collections.vigil.ha.plugins.module_utils.config.kinds import CHECK_KINDS, KINDS, defaults
-from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import check_errors, params_errors
+from ansible_collections.vigil.ha.plugins.module_utils.config.resource_args import check_errors, params_errors, replication_errors
 
 MODES = (GUEST, HOST)
 FENCING_METHODS = METHODS
@@ -39,7 +39,7 @@ SWITCHBACK = ("manual", "automatic")
 
 NODE_KEYS = ("mode", "vm", "physical", "esxi", "fencing", "check", "maintenance")
 HIERARCHY_KEYS = ("name", "nodes", "policy", "resources", "maintenance")
-RESOURCE_KEYS = ("name", "kind", "params", "depends_on", "check")
+RESOURCE_KEYS = ("name", "kind", "params", "depends_on", "check", "replicated")
 
 # confirm: failed checks in a row before a failure is reported (1: the first one; a lost packet is not a failure)
 NODE_CHECK = {"interval": 5, "timeout": 2, "confirm": 2}
@@ -53,7 +53,11 @@ POLICY = {
     "confirm_failover": False,
     "rto": None,  # seconds: the recovery time objective, checked against the worst case (model/rto.py)
     "rto_enforce": "refuse",  # or warn: a worst case over policy.rto is then a warning
+    # replicated resources: how far behind (in the kit's units of position) a replica may be and
+    # still be promoted by a failover; "unlimited" promotes the most advanced one whatever it lacks
+    "max_lag": 0,
 }
+UNLIMITED = "unlimited"
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -499,6 +503,13 @@ def _policy(errs, where, raw):
     if raw.get("rto_enforce") is not None and _choice(errs, where, "policy.rto_enforce", raw["rto_enforce"],
                                                       rto_budget.ENFORCE):
         out["rto_enforce"] = raw["rto_enforce"]
+    max_lag = raw.get("max_lag")
+    if max_lag is not None:
+        if max_lag == UNLIMITED or (isinstance(max_lag, int) and not isinstance(max_lag, bool) and max_lag >= 0):
+            out["max_lag"] = max_lag
+        else:
+            errs.add(where, "policy.max_lag", "must be an integer 0 or more (in the kit's units of position, "
+                     "such as bytes of WAL) or %s, not %r" % (UNLIMITED, max_lag))
     return out
 
 
@@ -631,9 +642,20 @@ def _resource(errs, where, i, raw, names, mode):
                 deps.append(dep)
 
     check = _resource_check(errs, at, raw.get("check"))
+    replicated = _replicated(errs, at, raw.get("replicated"), kind, params)
     if name is None or kind is None:
         return None
-    return {"name": name, "kind": kind, "params": params, "depends_on": deps, "check": check}
+    return {"name": name, "kind": kind, "params": params, "depends_on": deps, "check": check,
+            "replicated": replicated}
+
+
+def _replicated(errs, at, value, kind, params):
+    """``replicated: true``: a kind that can be replicated, with the parameters it then needs."""
+    if not _flag(errs, at, "replicated", value):
+        return False
+    if kind is not None:
+        errs.extend(replication_errors(kind, params, True, at))
+    return True
 
 
 def _resource_check(errs, at, raw):
@@ -709,6 +731,12 @@ def _hierarchy(errs, i, raw, nodes, group, names):
         for cycle in find_cycles(graph):
             errs.add("%s, resource '%s'" % (where, cycle[0]), "depends_on", "dependency cycle %s" % " -> ".join(cycle))
 
+    replicated = [r["name"] for r in resources if r["replicated"]]
+    if len(replicated) > 1:
+        # The failover picks the replica with the most data: with two replicated resources
+        # the most advanced node of one may lag in the other.
+        errs.add(where, "resources", "at most one replicated resource a hierarchy, not %d (%s)"
+                 % (len(replicated), ", ".join(replicated)))
     maintenance = _flag(errs, where, "maintenance", raw.get("maintenance"))
     if name is None:
         return None

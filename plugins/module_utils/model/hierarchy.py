@@ -114,18 +114,21 @@ class Node(object):
 class Resource(object):
     """One protected thing of a hierarchy."""
 
-    __slots__ = ("name", "kind", "params", "depends_on", "check")
+    __slots__ = ("name", "kind", "params", "depends_on", "check", "replicated")
 
-    def __init__(self, name, kind, params=None, depends_on=(), check=None):
+    def __init__(self, name, kind, params=None, depends_on=(), check=None, replicated=False):
         self.name = name
         self.kind = kind
         self.params = dict(params or {})
         self.depends_on = tuple(depends_on)
         self.check = dict(check or {})  # interval, timeout and maybe one of CHECK_KINDS
+        # Runs on every node of the hierarchy: primary on the owner, replica on the others.
+        self.replicated = replicated
 
     @classmethod
     def from_config(cls, cfg):
-        return cls(cfg["name"], cfg["kind"], cfg["params"], cfg["depends_on"], cfg["check"])
+        return cls(cfg["name"], cfg["kind"], cfg["params"], cfg["depends_on"], cfg["check"],
+                   cfg.get("replicated", False))
 
     @property
     def where(self):
@@ -142,7 +145,7 @@ class Resource(object):
 
     def to_dict(self):
         return {"name": self.name, "kind": self.kind, "params": dict(self.params),
-                "depends_on": list(self.depends_on), "check": dict(self.check)}
+                "depends_on": list(self.depends_on), "check": dict(self.check), "replicated": self.replicated}
 
     def __repr__(self):
         return "Resource(%r, %r)" % (self.name, self.kind)
@@ -184,6 +187,11 @@ class Hierarchy(object):
 
     def resource(self, name):
         return self._by_name[name]
+
+    @property
+    def replicated(self):
+        """The replicated resource (validation allows one a hierarchy), or None."""
+        return next((r for r in self.resources if r.replicated), None)
 
     def start_order(self):
         """Resources bottom-up: every resource after those it depends on."""

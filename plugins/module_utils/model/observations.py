@@ -10,6 +10,8 @@ the nodes' VMs (or its failure, when vCenter cannot be reached).
 
 from __future__ import annotations
 
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import REPLICA, REPLICA_LAGGING
+
 
 def host_mode(hierarchy, nodes):
     return any((nodes.get(m["node"]) or {}).get("mode") == "host" for m in hierarchy["nodes"])
@@ -111,9 +113,26 @@ def host_mode_observations(hierarchy, nodes, vm_health, endpoints=None, host_pro
             "unanswered": silent}
 
 
+def replica_state(state, lag, max_lag):
+    """A replica further behind than ``max_lag`` (policy.max_lag: a count, or ``unlimited``) is lagging."""
+    if state == REPLICA and lag is not None and isinstance(max_lag, int) and lag > max_lag:
+        return REPLICA_LAGGING
+    return state
+
+
+def _replicated_copy(hierarchy, node, entry, replication):
+    """The state of a replicated resource's copy, its position and lag kept in ``replication``."""
+    if "position" not in entry:
+        return entry["state"]
+    replication.setdefault(node, {})[entry["name"]] = {"position": entry["position"], "lag": entry.get("lag")}
+    return replica_state(entry["state"], entry.get("lag"), (hierarchy.get("policy") or {}).get("max_lag", 0))
+
+
 def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None, gone=None):
-    """``{"states", "node_health", "vcenter_reachable", "vms", "problems"}``
-    (and ``unanswered`` in host mode) for make_plan; ``problems`` says in words what is failed or unknown on
+    """``{"states", "node_health", "vcenter_reachable", "vms", "problems", "replication"}``
+    (and ``unanswered`` in host mode) for make_plan; ``replication`` holds the position and lag of
+    a replicated resource's copies (``{node: {resource: {"position", "lag"}}}``), and a replica
+    further behind than policy.max_lag is ``replica_lagging``; ``problems`` says in words what is failed or unknown on
     which node, so that a refusal can say why.
 
     - ``hierarchy``: the hierarchy as validate_cluster returns it;
@@ -133,7 +152,7 @@ def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None, gon
     """
     if host_mode(hierarchy, nodes):
         return host_mode_observations(hierarchy, nodes, vm_health, node_checks, host_probes)
-    states, health, problems = {}, {}, []
+    states, health, problems, replication = {}, {}, [], {}
     for node in gone or ():
         health[node] = "unreachable"
         problems.append("%s: not asked, the watcher found it failed: it is fenced" % node)
@@ -146,7 +165,8 @@ def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None, gon
             health[node] = "unknown"
             problems.append("%s: its check failed: %s" % (node, result.get("msg", "no reason given")))
         else:
-            states[node] = dict((r["name"], r["state"]) for r in result.get("resources", []))
+            states[node] = dict((r["name"], _replicated_copy(hierarchy, node, r, replication))
+                                for r in result.get("resources", []))
             problems.extend("%s %s %s: %s" % (node, r["name"], r["state"], "; ".join(r.get("reasons") or []))
                             for r in result.get("resources", []) if r["state"] in ("failed", "unknown"))
     reachable = bool(vm_health) and not vm_health.get("failed") and "vms" in vm_health
@@ -168,4 +188,4 @@ def observations(hierarchy, nodes, node_checks, vm_health, host_probes=None, gon
             elif found["verdict"] == "unknown" and health.get(name) is None:
                 health[name] = "unknown"  # its host stopped responding
     return {"states": states, "node_health": health, "vcenter_reachable": reachable, "vms": vms,
-            "problems": problems}
+            "problems": problems, "replication": replication}

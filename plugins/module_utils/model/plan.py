@@ -16,13 +16,21 @@ Order of a move: stop top-down (reverse start order) on the old node, fence
 it when it cannot be trusted to have stopped, then start bottom-up (start
 order) on the new node. A start on a new node is only ever planned after the
 old node was stopped cleanly or fenced earlier in the same plan.
+
+A replicated resource (docs/replication.md) is demoted rather than stopped on
+the node it leaves, promoted rather than started on a replica, after that
+replica caught up with a demoted primary, or, when the old primary was
+fenced, only if it is not further behind than ``policy.max_lag``; the other
+nodes then rejoin the new primary as replicas (or are rebuilt).
 """
 
 from __future__ import annotations
 
 from ansible_collections.vigil.ha.plugins.module_utils.errors import InputError, VigilError
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan_inputs import PlanInputs
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import (
+    FAILED, IN_SERVICE, OUT_OF_SERVICE, PRIMARY, REPLICA, REPLICA_BROKEN, REPLICA_LAGGING, REPLICA_STATES, SERVING,
+    STATES, UNKNOWN)
 
 # -- vocabulary --------------------------------------------------------------
 
@@ -34,7 +42,16 @@ RECOVER = "recover"
 ACTIONS = (START, STOP, SWITCHOVER, FAILOVER, RECOVER)
 
 FENCE = "fence"
-STEP_ACTIONS = (START, STOP, RECOVER, FENCE)
+# A replicated resource's steps.
+PROMOTE = "promote"  # a replica becomes the primary (a start)
+DEMOTE = "demote"  # the primary becomes a replica (a stop that keeps the data)
+CATCH_UP = "catch_up"  # wait until the replica has everything its (demoted) primary has
+REJOIN = "rejoin"  # follow the new primary (rewind what diverged; the kit rebuilds when it cannot)
+REBUILD = "rebuild"  # a broken replica: copy the primary's data afresh
+STEP_ACTIONS = (START, STOP, RECOVER, FENCE, PROMOTE, DEMOTE, CATCH_UP, REJOIN, REBUILD)
+STARTING = (START, PROMOTE)  # the first of them is the commit point
+AFTER_COMMIT = STARTING + (REJOIN, REBUILD)
+UNLIMITED = "unlimited"  # policy.max_lag
 
 CONTROLLER = "controller"  # host of vm kit and fence steps
 FENCE_KIT = "fence"  # kit of fence steps
@@ -75,6 +92,8 @@ REFUSALS = {
     "needs_confirmation": "policy.confirm_failover is set and the failover was not confirmed",
     "failover_budget_exhausted": "policy.failover.max failovers already happened within policy.failover.window",
     "recovery_budget_exhausted": "policy.local_recovery.attempts used within the window: escalate to failover",
+    "replica_behind": "the replica a failover would promote is further behind than policy.max_lag (or its lag "
+                      "is unknown): promoting it would lose what it lacks",
 }
 
 
@@ -97,8 +116,11 @@ class Step(object):
     ``controller`` for the vm kit and for fencing. ``node`` is the cluster
     node the step is about (the same as ``host`` for node kits; the ESXi host
     node of a vm step; the node to fence). ``target`` is set on vm starts: the
-    ESXi host name (as vCenter knows it) to start the VM on. ``best_effort``
-    steps may fail without stopping the run: a fence of the same node follows.
+    ESXi host name (as vCenter knows it) to start the VM on; and on
+    ``catch_up``, ``rejoin`` and ``rebuild``: the node of the primary the
+    replica follows. ``best_effort`` steps may fail without stopping the run:
+    a fence of the same node follows (a stop), or the hierarchy is in service
+    already (a rejoin).
     """
 
     __slots__ = ("host", "node", "kit", "resource", "action", "generation", "reason", "target", "best_effort")
@@ -127,6 +149,8 @@ class Step(object):
             what = "%s (%s)" % (self.resource, self.kit)
             if self.host == CONTROLLER:
                 what += " on %s" % self.node
+            elif self.target is not None:
+                what += " following %s" % self.target
         text = "%s: %s %s [gen %d]" % (self.host, self.action, what, self.generation)
         if self.best_effort:
             text += " (best effort)"
@@ -190,10 +214,12 @@ class Plan(object):
 
     @property
     def commit_at(self):
-        """Index of the first start: the steps before it take the hierarchy away from the old node
-        (stops, fence); the move is recorded in vCenter between them and the starts."""
-        actions = [s.action for s in self.steps]
-        return actions.index(START) if START in actions else len(actions)
+        """Index of the first start (or promote): the steps before it take the hierarchy away from the
+        old node (stops, demote, fence, catch up); the move is recorded in vCenter between them and the starts."""
+        for i, step in enumerate(self.steps):
+            if step.action in STARTING:
+                return i
+        return len(self.steps)
 
     def header(self):
         if self.refused:
@@ -305,6 +331,9 @@ class _Planner(object):
         self.confirmed = inputs.confirmed
         self.maintenance = inputs.maintenance
         self.force = inputs.force
+        self.replication = inputs.replication or {}
+        self.accept_lag = inputs.accept_lag
+        self.rep = hierarchy.replicated  # the replicated resource, or None
         self.nodes = dict((n.name, n) for n in hierarchy.nodes)
         self.resources = set(r.name for r in hierarchy.resources)
         self._check_input()
@@ -328,6 +357,21 @@ class _Planner(object):
                 if state not in STATES:
                     raise InputError("%s, node '%s', resource '%s': state must be one of %s, not %r"
                                      % (where, node, res, _names(STATES), state))
+                if state in (PRIMARY,) + REPLICA_STATES and not self.h.resource(res).replicated:
+                    raise InputError("%s, node '%s', resource '%s': state %s is for a replicated resource only"
+                                     % (where, node, res, state))
+        for node, copies in self.replication.items():
+            if node not in self.nodes:
+                raise InputError("%s: replication given for %r, not one of its nodes" % (where, node))
+            for res, seen in copies.items():
+                if self.rep is None or res != self.rep.name:
+                    raise InputError("%s: replication of node '%s' names %r, not its replicated resource"
+                                     % (where, node, res))
+                for key in ("position", "lag"):
+                    value = (seen or {}).get(key)
+                    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                        raise InputError("%s, node '%s', replication of '%s': %s must be an integer >= 0, not %r"
+                                         % (where, node, res, key, value))
         for node, health in self.health_of.items():
             if health not in NODE_HEALTH:
                 raise InputError("%s: health of node '%s' must be one of %s, not %r"
@@ -369,7 +413,43 @@ class _Planner(object):
         failed = [r.name for r in self.h.start_order() if self.state(node, r.name) == FAILED]
         if failed:
             return "%s has %s failed" % (node, _names(failed))
+        if self.rep is not None:
+            state = self.state(node, self.rep.name)
+            if state == REPLICA_BROKEN:
+                return "%s has %s replica_broken (it must be rebuilt)" % (node, self.rep.name)
+            if self.owner is not None and node != self.owner and state not in (PRIMARY, REPLICA, REPLICA_LAGGING):
+                return "%s has no replica of %s to promote (%s there)" % (node, self.rep.name, state)
         return None
+
+    # -- replication ---------------------------------------------------------
+
+    def position(self, node):
+        """The replicated resource's position on ``node``, or None."""
+        return (self.replication.get(node, {}).get(self.rep.name) or {}).get("position")
+
+    def lag_problem(self, node):
+        """Why promoting ``node``'s replica without a catch-up may lose data beyond policy.max_lag, or None."""
+        limit = self.h.policy.get("max_lag", 0)
+        if limit == UNLIMITED or self.accept_lag:
+            return None
+        seen = self.replication.get(node, {}).get(self.rep.name) or {}
+        lag = seen.get("lag")
+        at = "" if seen.get("position") is None else " at position %d" % seen["position"]
+        if lag is None and self.state(node, self.rep.name) == REPLICA_LAGGING:
+            return "%s of %s%s is lagging (replica_lagging)" % (self.rep.name, node, at)
+        if lag is None:
+            return "the lag of %s on %s%s is unknown" % (self.rep.name, node, at)
+        if lag > limit:
+            return "%s of %s%s lags by %d, more than policy.max_lag %d" % (self.rep.name, node, at, lag, limit)
+        return None
+
+    def most_advanced(self, candidates):
+        """``candidates`` ordered by the replicated resource's position, most data first, then by priority."""
+        if self.rep is None:
+            return list(candidates)
+        ranked = sorted(enumerate(candidates), key=lambda item: (
+            self.position(item[1]) is None, -(self.position(item[1]) or 0), item[0]))
+        return [node for dummy, node in ranked]
 
     def holders(self, keep):
         """Nodes to take the hierarchy away from before it starts on ``keep``:
@@ -381,23 +461,23 @@ class _Planner(object):
         for node in self.h.node_names:
             if node in (keep, self.owner):
                 continue
-            if any(self.state(node, r.name) in (IN_SERVICE, FAILED) for r in self.h.resources):
+            if any(self.state(node, r.name) in (IN_SERVICE, FAILED, PRIMARY) for r in self.h.resources):
                 out.append(node)
         return out
 
     # -- steps ---------------------------------------------------------------
 
-    def step(self, node, res, action, generation, reason, best_effort=False):
+    def step(self, node, res, action, generation, reason, best_effort=False, primary=None):
         r = self.h.resource(res)
         if r.where == CONTROLLER:
             target = self.nodes[node].esxi if action == START else None
             return Step(CONTROLLER, node, r.kind, res, action, generation, reason, target, best_effort)
-        return Step(node, node, r.kind, res, action, generation, reason, best_effort=best_effort)
+        return Step(node, node, r.kind, res, action, generation, reason, primary, best_effort=best_effort)
 
     def fence(self, node, generation, reason):
         return Step(CONTROLLER, node, FENCE_KIT, None, FENCE, generation, reason)
 
-    def vacate(self, node, generation, planned):
+    def vacate(self, node, generation, planned, dest=None):
         """Steps that make sure ``node`` no longer serves the hierarchy.
 
         Reachable: stop what is not out of service, top-down; then fence when
@@ -439,18 +519,58 @@ class _Planner(object):
         steps = []
         for r in self.h.stop_order():
             state = self.state(node, r.name)
-            if state != OUT_OF_SERVICE:
-                reason = "%s on %s" % (state, node)
-                if doubt:
-                    reason += "; %s is fenced next" % node
-                steps.append(self.step(node, r.name, STOP, generation, reason, best_effort=bool(doubt)))
+            if state == OUT_OF_SERVICE or state in REPLICA_STATES:
+                continue  # a replica serves nothing: it stays, to follow the new primary
+            reason = "%s on %s" % (state, node)
+            action = STOP
+            if state == PRIMARY and dest is not None:
+                action = DEMOTE  # keep its data: it comes back as a replica of the new primary
+                reason += ", to become a replica of %s" % dest
+            if doubt:
+                reason += "; %s is fenced next" % node
+            steps.append(self.step(node, r.name, action, generation, reason, best_effort=bool(doubt)))
         if doubt:
             steps.append(self.fence(node, generation, "did not stop cleanly: %s" % doubt))
         return steps
 
     def starts(self, node, generation):
-        return [self.step(node, r.name, START, generation, "%s on %s" % (self.state(node, r.name), node))
-                for r in self.h.start_order() if self.state(node, r.name) != IN_SERVICE]
+        steps = []
+        for r in self.h.start_order():
+            state = self.state(node, r.name)
+            if state in SERVING:
+                continue
+            reason = "%s on %s" % (state, node)
+            if r.replicated and state in (REPLICA, REPLICA_LAGGING):
+                at = self.position(node)
+                steps.append(self.step(node, r.name, PROMOTE, generation,
+                                       reason + ("" if at is None else " at position %d" % at)))
+            else:
+                steps.append(self.step(node, r.name, START, generation, reason))
+        return steps
+
+    def follow(self, dest, generation, steps, moved):
+        """After the starts on ``dest``: every other healthy node's replicated resource follows it
+        (rejoin; rebuild when broken). Best effort: the hierarchy is in service already."""
+        if self.rep is None:
+            return []
+        name = self.rep.name
+        fenced = set(s.node for s in steps if s.action == FENCE)
+        left = dict((s.node, "demoted" if s.action == DEMOTE else "stopped") for s in steps
+                    if s.action in (STOP, DEMOTE) and s.resource == name)
+        out = []
+        for node in self.h.node_names:
+            if node == dest or node in fenced or self.health(node) != NODE_OK:
+                continue
+            state = self.state(node, name)
+            if state == REPLICA_BROKEN:
+                out.append(self.step(node, name, REBUILD, generation, "replica_broken on %s" % node,
+                                     best_effort=True, primary=dest))
+            elif node in left or state == OUT_OF_SERVICE or (moved and state in (REPLICA, REPLICA_LAGGING)):
+                why = "%s on %s" % (left.get(node, state), node)
+                if moved and node not in left and state != OUT_OF_SERVICE:
+                    why += ", following the old primary"
+                out.append(self.step(node, name, REJOIN, generation, why, best_effort=True, primary=dest))
+        return out
 
     # -- choosing a node -----------------------------------------------------
 
@@ -502,12 +622,31 @@ class _Planner(object):
         return Plan(self.name, self.action, self.owner, self.generation, steps, owner, generation, reason)
 
     def move(self, dest, reason, planned):
-        """Take the hierarchy off its owner (and any other holder), then start it on ``dest``."""
+        """Take the hierarchy off its owner (and any other holder), then start it on ``dest``.
+
+        A replicated resource's primary left by a demote (not fenced) is waited for: ``dest``
+        catches up with it before the commit point. Otherwise a promote may lose what ``dest``
+        lacks, which policy.max_lag bounds (refused beyond it unless accept_lag)."""
         new = self.generation + 1
         steps = []
         for node in self.holders(dest):
-            steps.extend(self.vacate(node, new, planned))
-        steps.extend(self.starts(dest, new))
+            steps.extend(self.vacate(node, new, planned, dest))
+        starts = self.starts(dest, new)
+        promote = next((s for s in starts if s.action == PROMOTE), None)
+        if promote is not None:
+            fenced = set(s.node for s in steps if s.action == FENCE)
+            demoted = [s.node for s in steps if s.action == DEMOTE and s.node not in fenced]
+            if demoted:
+                steps.append(self.step(dest, promote.resource, CATCH_UP, new, "replica on %s: wait until it has "
+                                       "everything %s has" % (dest, demoted[0]), primary=demoted[0]))
+            else:
+                problem = self.lag_problem(dest)
+                if problem:
+                    raise Refused("replica_behind", "hierarchy '%s': promoting %s on %s may lose data: %s; an "
+                                  "operator may accept that (-e accept_lag=true), or bring the old primary back"
+                                  % (self.name, self.rep.name, dest, problem))
+        steps.extend(starts)
+        steps.extend(self.follow(dest, new, steps, moved=True))
         return self.result(steps, dest, new, reason)
 
     def in_place(self):
@@ -518,13 +657,18 @@ class _Planner(object):
                           % (self.name, self.owner, HEALTH_WORDS[health]))
         steps = []
         for node in self.holders(self.owner):
-            steps.extend(self.vacate(node, self.generation, planned=True))
+            steps.extend(self.vacate(node, self.generation, planned=True, dest=self.owner))
         starts = self.starts(self.owner, self.generation)
-        if not steps and not starts:
+        follow = self.follow(self.owner, self.generation, steps, moved=False)
+        if not steps and not starts and not follow:
             return self.result([], self.owner, self.generation, "already in service on %s" % self.owner)
-        names = _names(s.resource for s in starts) or "nothing"
-        return self.result(steps + starts, self.owner, self.generation,
-                           "complete on %s (start %s)" % (self.owner, names))
+        if starts:
+            reason = "complete on %s (start %s)" % (self.owner, _names(s.resource for s in starts))
+        else:
+            reason = "in service on %s" % self.owner
+        if follow:
+            reason += "; replicas follow it: %s" % _names(s.node for s in follow)
+        return self.result(steps + starts + follow, self.owner, self.generation, reason)
 
     def plan_start(self):
         if self.owner is None:
@@ -587,7 +731,8 @@ class _Planner(object):
         if self.target is not None:
             dest = self.check_target(self.target)
         else:
-            dest = self.first_fit([n for n in self.h.node_names if n != failed],
+            # a replicated resource: the replica with the most data first, by priority among equals
+            dest = self.first_fit(self.most_advanced([n for n in self.h.node_names if n != failed]),
                                   ["%s is the failed node" % failed])
         plan = self.move(dest, "failover from %s to %s" % (failed, dest), planned=False)
         policy = self.h.policy
@@ -616,9 +761,9 @@ class _Planner(object):
         if health not in (NODE_OK, NODE_MAINTENANCE):
             raise Refused("owner_unhealthy", "hierarchy '%s', resource '%s': %s is %s: fail over instead"
                           % (self.name, self.resource, self.owner, HEALTH_WORDS[health]), escalate=FAILOVER)
-        if self.state(self.owner, self.resource) == IN_SERVICE:
+        if self.state(self.owner, self.resource) in SERVING:
             return self.result([], self.owner, self.generation, "%s is in service on %s" % (self.resource, self.owner))
-        todo = [d for d in self.h.dependencies(self.resource) if self.state(self.owner, d) != IN_SERVICE]
+        todo = [d for d in self.h.dependencies(self.resource) if self.state(self.owner, d) not in SERVING]
         limit = self.h.policy["local_recovery"]
         for res in todo + [self.resource]:
             used = self.recoveries_used.get(res, 0)

@@ -27,6 +27,9 @@ DEFAULTS = (
     ("confirmed", False),
     ("maintenance", False),
     ("force", False),
+    # replicated resources (docs/replication.md): {node: {resource: {"position": int, "lag": int or None}}}
+    ("replication", None),
+    ("accept_lag", False),  # an operator accepts promoting a replica further behind than policy.max_lag
 )
 NAMES = tuple(name for name, dummy in DEFAULTS)
 

@@ -5,7 +5,8 @@
 
 Looked at again after the failure (``states``, as observations give them):
 
-- a resource of the hierarchy still not out of service on the old node means
+- a resource of the hierarchy still not out of service (nor a replica: a
+  replicated resource's primary demoted there) on the old node means
   a stop failed there: the old node cannot be trusted to have stopped, so it
   is failed over (fenced, marked ``unclean``) to the switchover's target;
 - otherwise a start failed on the target: the hierarchy starts again on the
@@ -19,7 +20,9 @@ with ``cause: rollback`` so that it does not use the automatic failover budget
 
 from __future__ import annotations
 
-OUT_OF_SERVICE = "out_of_service"
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import OUT_OF_SERVICE, REPLICA_STATES
+
+LEFT = (OUT_OF_SERVICE,) + REPLICA_STATES  # what the old node holds once it let the hierarchy go
 
 
 def way_out(first_plan, states):
@@ -27,7 +30,7 @@ def way_out(first_plan, states):
     plan that recovers from ``first_plan`` (a plan's dict) given the ``states`` observed now."""
     old, new = first_plan["owner_before"], first_plan["owner"]
     held = dict((states or {}).get(old) or {})
-    stop_failed = any(state != OUT_OF_SERVICE for state in held.values())
+    stop_failed = any(state not in LEFT for state in held.values())
     if stop_failed:
         return {"stop_failed": True, "action": "failover", "target": new, "failed_node": old,
                 "extra_health": {old: "unclean"}, "confirmed": True}

@@ -24,9 +24,12 @@ SYSTEMCTL_EXTRA = 30    # kits/service.py: systemctl gets stop_timeout + 30
 MOUNT_TIMEOUT = 120     # kits/filesystem.py: mount and umount
 
 
-def _kit_bound(kind, params):
-    """Seconds one action of a kit may take (recover = stop then start)."""
+def _kit_bound(kind, params, replicated=False):
+    """Seconds one action of a kit may take (recover = stop then start; a replicated script's
+    catch_up = a quick_check, then position scripts until its timeout, the last one a timeout long)."""
     p = defaults(kind, params or {}) if kind in KINDS else dict(params or {})
+    if kind == "script" and replicated:
+        return 3 * start_bound(kind, p)
     if kind == "vm":
         return p.get("shutdown_timeout", 120) + p.get("tools_timeout", 300)
     if kind in ("service", "script", "filesystem"):
@@ -97,5 +100,6 @@ def step_timeout(resource, override=None):
             raise InputError("vigil_ha_step_timeout: must be a number of seconds above 0, not %r" % (override,))
         return int(value + 0.999)
     resource = resource or {}
-    total = _kit_bound(resource.get("kind"), resource.get("params")) + check_wait(resource.get("check"))
+    total = (_kit_bound(resource.get("kind"), resource.get("params"), resource.get("replicated"))
+             + check_wait(resource.get("check")))
     return int(total + MARGIN + 0.999)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.vigil.ha.plugins.module_utils.config import validation
-from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, validate
+from ansible_collections.vigil.ha.plugins.module_utils.config.validation import ConfigError, load, validate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "cluster")
@@ -78,7 +78,7 @@ BAD = [
      ["hierarchy 'web', resource 'vip', kind: required (one of %s)" % KINDS]),
     ("unknown resource key",
      lambda n, h: res(h, "web", "vip").update(prio=1),
-     ["hierarchy 'web', resource 'vip', prio: unknown key (known: check, depends_on, kind, name, params)"]),
+     ["hierarchy 'web', resource 'vip', prio: unknown key (known: check, depends_on, kind, name, params, replicated)"]),
     ("unknown param",
      lambda n, h: res(h, "web", "vip")["params"].update(mask="24"),
      ["hierarchy 'web', resource 'vip', params.mask: unknown key for kind ip (known: address, arp_count, interface)"]),
@@ -96,7 +96,7 @@ BAD = [
      ["hierarchy 'web', node 'node1', weight: unknown key (known: node, priority)"]),
     ("unknown policy key",
      lambda n, h: web(h).update(policy={"failback": "manual"}),
-     ["hierarchy 'web', policy.failback: unknown key (known: confirm_failover, failover, local_recovery, rto, rto_enforce, switchback)"]),
+     ["hierarchy 'web', policy.failback: unknown key (known: confirm_failover, failover, local_recovery, max_lag, rto, rto_enforce, switchback)"]),
     ("unknown local_recovery key",
      lambda n, h: web(h).update(policy={"local_recovery": {"retries": 3}}),
      ["hierarchy 'web', policy.local_recovery.retries: unknown key (known: attempts, window)"]),
@@ -347,6 +347,32 @@ BAD = [
     ("host probe on a guest node",
      lambda n, h: n["node1"].update(check={"address": "10.0.0.21"}),
      ["node 'node1', check.address: only for host mode nodes (the ESXi host's management address)"]),
+    ("replicated: a kind that cannot be",
+     lambda n, h: res(h, "web", "app").update(replicated=True),
+     ["hierarchy 'web', resource 'app', replicated: kind service cannot be replicated (kinds that can: script)"]),
+    ("replicated: not a boolean",
+     lambda n, h: res(h, "web", "app").update(replicated="yes"),
+     ["hierarchy 'web', resource 'app', replicated: must be true or false, not 'yes'"]),
+    ("replicated script without promote and demote",
+     lambda n, h: web(h)["resources"].append(
+         {"name": "db", "kind": "script", "replicated": True,
+          "params": {"restore": "/r", "remove": "/s", "quick_check": "/q"}}),
+     ["hierarchy 'web', resource 'db', params.promote: required for kind script when replicated is true",
+      "hierarchy 'web', resource 'db', params.demote: required for kind script when replicated is true"]),
+    ("two replicated resources in a hierarchy",
+     lambda n, h: web(h)["resources"].extend(
+         [{"name": name, "kind": "script", "replicated": True,
+           "params": {"restore": "/r", "remove": "/s", "quick_check": "/q", "promote": "/p", "demote": "/d"}}
+          for name in ("db1", "db2")]),
+     ["hierarchy 'web', resources: at most one replicated resource a hierarchy, not 2 (db1, db2)"]),
+    ("policy.max_lag negative",
+     lambda n, h: web(h).update(policy={"max_lag": -1}),
+     ["hierarchy 'web', policy.max_lag: must be an integer 0 or more (in the kit's units of position, "
+      "such as bytes of WAL) or unlimited, not -1"]),
+    ("policy.max_lag a word",
+     lambda n, h: web(h).update(policy={"max_lag": "some"}),
+     ["hierarchy 'web', policy.max_lag: must be an integer 0 or more (in the kit's units of position, "
+      "such as bytes of WAL) or unlimited, not 'some'"]),
 ]
 
 
@@ -427,11 +453,11 @@ def test_defaults_are_filled_in():
     assert w["nodes"] == [{"node": "node1", "priority": 1}, {"node": "node2", "priority": 2}]  # by priority
     assert w["policy"] == {"local_recovery": {"attempts": 3, "window": 300}, "failover": {"max": 2, "window": 3600},
                            "switchback": "manual", "confirm_failover": False, "rto": None,
-                           "rto_enforce": "refuse"}
+                           "rto_enforce": "refuse", "max_lag": 0}
     assert config["hierarchies"][1]["policy"]["switchback"] == "automatic"
     vip, app = w["resources"]
     assert vip == {"name": "vip", "kind": "ip", "params": {"address": "10.99.0.100/24", "interface": "eth0", "arp_count": 3},
-                   "depends_on": [], "check": {"interval": 10, "timeout": 5, "confirm": 2}}
+                   "depends_on": [], "check": {"interval": 10, "timeout": 5, "confirm": 2}, "replicated": False}
     assert app["params"] == {"unit": "demo.service", "command": None, "pidfile": None, "workdir": "/", "stop_timeout": 30}
     assert app["check"] == {"interval": 10, "timeout": 5, "confirm": 2,
                             "http": {"url": "http://10.99.0.100:8080/", "expect_status": 200, "expect_body": None, "timeout": 2.0}}
@@ -559,3 +585,16 @@ def test_a_fence_agent_not_installed_where_fencing_runs_is_refused():
     assert err.value.errors == ["node 'esx1', fencing.levels[0].agent: fence_ipmilan is not installed on the "
                                 "controller (Debian/RHEL package fence-agents)"]
     assert validate(nodes, [], agents=["fence_ipmilan"])["nodes"]["esx1"]["fencing"]["method"] == "fence_agent"
+
+
+def test_a_replicated_resource_and_its_policy():
+    nodes, hierarchies = base()
+    web(hierarchies)["policy"] = {"max_lag": "unlimited"}
+    web(hierarchies)["resources"].append(
+        {"name": "db", "kind": "script", "replicated": True,
+         "params": {"restore": "/r", "remove": "/s", "quick_check": "/q", "promote": "/p", "demote": "/d"}})
+    cluster = load(nodes, hierarchies)
+    h = cluster.hierarchy("web")
+    assert h.policy["max_lag"] == "unlimited"
+    assert h.replicated.name == "db" and h.resource("db").replicated
+    assert not h.resource("vip").replicated

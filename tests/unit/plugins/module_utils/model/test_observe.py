@@ -117,3 +117,23 @@ def test_host_mode_probes_are_the_nodes_with_a_management_address():
     assert host_probes(ERP, nodes) == [{"name": "esx1", "kind": "tcp",
                                         "params": {"host": "10.0.0.21", "port": 443, "timeout": 2}}]
     assert host_probes(ERP, HOSTS) == []
+
+
+def test_a_replicated_resource_reports_its_position_and_lagging_replicas():
+    db = dict(HIERARCHY, name="db", policy={"max_lag": 1000})
+    checks = {"results": [
+        {"item": "node1", "resources": [{"name": "db", "state": "primary", "position": 9800, "lag": 0}]},
+        {"item": "node2", "resources": [{"name": "db", "state": "replica", "position": 9700, "lag": 100}]},
+        {"item": "node3", "resources": [{"name": "db", "state": "replica", "position": 5000, "lag": 4800}]},
+    ]}
+    out = observations(db, NODES, checks, {"vms": []})
+    assert out["states"] == {"node1": {"db": "primary"}, "node2": {"db": "replica"}, "node3": {"db": "replica_lagging"}}
+    assert out["replication"] == {"node1": {"db": {"position": 9800, "lag": 0}},
+                                  "node2": {"db": {"position": 9700, "lag": 100}},
+                                  "node3": {"db": {"position": 5000, "lag": 4800}}}
+    # unlimited: nobody lags; no position (a kit that cannot tell): the state as the kit said
+    db["policy"] = {"max_lag": "unlimited"}
+    checks["results"][1]["resources"] = [{"name": "db", "state": "replica"}]
+    out = observations(db, NODES, checks, {"vms": []})
+    assert out["states"]["node3"] == {"db": "replica"}
+    assert "node2" not in out["replication"]

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from ansible_collections.vigil.ha.plugins.module_utils.model import plan as planmod
-from ansible_collections.vigil.ha.plugins.module_utils.kits.base import FAILED, IN_SERVICE, OUT_OF_SERVICE, STATES, UNKNOWN
+from ansible_collections.vigil.ha.plugins.module_utils.kits.base import (
+    FAILED, IN_SERVICE, OUT_OF_SERVICE, PRIMARY, REPLICA_STATES, STATES, UNKNOWN)
 from ansible_collections.vigil.ha.plugins.module_utils.model.plan import make_plan
 from ansible_collections.vigil.ha.plugins.module_utils.config.validation import load
 
@@ -34,7 +35,8 @@ with open(os.path.join(CASES, "_clusters.yml")) as fixture:
     CLUSTERS = yaml.safe_load(fixture)
 
 PASSED = ("action", "owner", "generation", "node_health", "vcenter_reachable", "target", "resource", "failed_node",
-          "expected_generation", "failovers_used", "recoveries_used", "confirmed", "maintenance", "force")
+          "expected_generation", "failovers_used", "recoveries_used", "confirmed", "maintenance", "force",
+          "replication", "accept_lag")
 STATE_IN_KEYS = PASSED + ("cluster", "hierarchy", "policy", "states")
 PLAN_OUT_KEYS = ("refused", "reason", "escalate", "owner", "generation", "steps")
 
@@ -113,9 +115,10 @@ def check_rules(plan, hierarchy, kwargs):
         return
     # the generation grows by exactly one when, and only when, the owner changes
     assert plan.generation == plan.generation_before + (1 if plan.owner != plan.owner_before else 0)
-    # the commit point: what takes the hierarchy away comes before it, only starts after it
-    assert all(s.action != planmod.START for s in plan.steps[:plan.commit_at])
-    assert all(s.action == planmod.START for s in plan.steps[plan.commit_at:])
+    # the commit point: what takes the hierarchy away comes before it, only starts (and promotes, and
+    # replicas following the new primary) after it
+    assert all(s.action not in planmod.STARTING for s in plan.steps[:plan.commit_at])
+    assert all(s.action in planmod.AFTER_COMMIT for s in plan.steps[plan.commit_at:])
     for step in plan.steps:
         assert step.generation == plan.generation
         assert step.action in planmod.STEP_ACTIONS
@@ -129,8 +132,10 @@ def check_rules(plan, hierarchy, kwargs):
     health = kwargs.get("node_health") or {}
     order = [r.name for r in hierarchy.start_order()]
     seen = {}
+    # a demote is the stop of a replicated resource, a promote its start: the same order
+    same = {planmod.DEMOTE: planmod.STOP, planmod.PROMOTE: planmod.START}
     for i, step in enumerate(plan.steps):
-        seen.setdefault((step.node, step.action), []).append((i, step))
+        seen.setdefault((step.node, same.get(step.action, step.action)), []).append((i, step))
     # stops top-down and starts bottom-up on each node; a fence after the stops of its node
     for (node, action), items in seen.items():
         names = [s.resource for dummy, s in items]
@@ -144,7 +149,8 @@ def check_rules(plan, hierarchy, kwargs):
     # never a start on a node unless every other node that may hold the hierarchy
     # was stopped cleanly (every resource not out of service stopped, nothing in
     # doubt) or fenced earlier in the plan
-    starts = [(i, s) for i, s in enumerate(plan.steps) if s.action == planmod.START]
+    check_replication(plan, hierarchy, kwargs)
+    starts = [(i, s) for i, s in enumerate(plan.steps) if s.action in planmod.STARTING]
     if not starts:
         return
     first = starts[0][0]
@@ -154,7 +160,7 @@ def check_rules(plan, hierarchy, kwargs):
         if node == dest:
             continue
         node_states = states.get(node, {})
-        holds = node == plan.owner_before or any(node_states.get(r) in (IN_SERVICE, FAILED) for r in order)
+        holds = node == plan.owner_before or any(node_states.get(r) in (IN_SERVICE, FAILED, PRIMARY) for r in order)
         if not holds:
             continue
         fenced = any(s.action == planmod.FENCE and s.node == node for s in plan.steps[:first])
@@ -162,11 +168,43 @@ def check_rules(plan, hierarchy, kwargs):
             continue
         assert health.get(node, planmod.NODE_OK) in (planmod.NODE_OK, planmod.NODE_MAINTENANCE), \
             "start on %s while %s (%s) is neither stopped cleanly nor fenced" % (dest, node, health.get(node))
-        stopped = set(s.resource for s in plan.steps[:first] if s.action == planmod.STOP and s.node == node)
+        stopped = set(s.resource for s in plan.steps[:first]
+                      if s.action in (planmod.STOP, planmod.DEMOTE) and s.node == node)
         for r in order:
             st = node_states.get(r, UNKNOWN)
             assert st != UNKNOWN, "start on %s while %s of %s is unknown and %s not fenced" % (dest, r, node, node)
-            assert st == OUT_OF_SERVICE or r in stopped
+            assert st == OUT_OF_SERVICE or st in REPLICA_STATES or r in stopped
+
+
+def check_replication(plan, hierarchy, kwargs):
+    """Never two primaries, and no promote that may lose more than policy.max_lag allows."""
+    rep = hierarchy.replicated
+    if rep is None:
+        return
+    promotes = [(i, s) for i, s in enumerate(plan.steps) if s.resource == rep.name and s.action in planmod.STARTING]
+    assert len(promotes) <= 1, "two primaries of %s in one plan" % rep.name
+    for i, step in enumerate(plan.steps):
+        if step.action in (planmod.REJOIN, planmod.REBUILD, planmod.CATCH_UP):
+            assert step.resource == rep.name and step.target is not None and step.target != step.node
+        if step.action in (planmod.REJOIN, planmod.REBUILD):
+            # a replica follows the new primary once it is in service; it failing does not undo that
+            assert step.best_effort
+            assert all(j < i for j, dummy in promotes)
+    if not promotes or promotes[0][1].action != planmod.PROMOTE:
+        return
+    at, promote = promotes[0]
+    caught_up = [s for s in plan.steps[:at] if s.action == planmod.CATCH_UP and s.node == promote.node]
+    if caught_up:
+        # the primary it caught up with was demoted before (and not fenced: it could not be waited for)
+        primary = caught_up[0].target
+        assert any(s.action == planmod.DEMOTE and s.node == primary for s in plan.steps[:at])
+        assert not any(s.action == planmod.FENCE and s.node == primary for s in plan.steps)
+        return
+    limit = hierarchy.policy["max_lag"]
+    if kwargs.get("accept_lag") or limit == planmod.UNLIMITED:
+        return
+    lag = ((kwargs.get("replication") or {}).get(promote.node, {}).get(rep.name) or {}).get("lag")
+    assert lag is not None and lag <= limit, "promoted %s lagging by %s (max_lag %s)" % (promote.node, lag, limit)
 
 
 # -- the golden cases ------------------------------------------------------------
@@ -274,6 +312,11 @@ def test_the_plan_does_not_change_its_inputs():
     (dict(action="recover", owner="node1"), "recover needs a resource"),
     (dict(action="stop", target="node2"), "target is not for stop"),
     (dict(action="switchover", failed_node="node1"), "failed_node is only for failover"),
+    (dict(action="start", states={"node1": {"web-app": "primary"}}),
+     "node 'node1', resource 'web-app': state primary is for a replicated resource only"),
+    (dict(action="start", replication={"node1": {"web-app": {"position": 3}}}),
+     "replication of node 'node1' names 'web-app', not its replicated resource"),
+    (dict(action="start", replication={"node9": {}}), "replication given for 'node9'"),
 ])
 def test_bad_input_raises(kwargs, message):
     h = web()
@@ -314,3 +357,24 @@ def test_one_object_holds_the_planners_inputs():
     by_words = make_plan(h, "switchover", **copy.deepcopy(kwargs))
     by_object = make_plan(h, PlanInputs("switchover", **copy.deepcopy(kwargs)))
     assert by_object.to_dict() == by_words.to_dict()
+
+
+def test_replication_positions_must_be_counts():
+    h = build({"cluster": "db3", "action": "start"})[0]
+    with pytest.raises(ValueError) as err:
+        make_plan(h, "failover", owner="node1", replication={"node2": {"db-data": {"position": -5}}})
+    assert "hierarchy 'db', node 'node2', replication of 'db-data': position must be an integer >= 0, not -5" \
+        in str(err.value)
+
+
+def test_replication_steps_carry_the_primary_they_follow():
+    h = build({"cluster": "db3", "action": "start"})[0]
+    plan = make_plan(h, "switchover", owner="node1", generation=2, target="node2",
+                     states={"node1": {"db-data": "primary", "db-vip": "in_service"},
+                             "node2": {"db-data": "replica", "db-vip": "out_of_service"},
+                             "node3": {"db-data": "replica", "db-vip": "out_of_service"}})
+    steps = [(s["node"], s["action"], s["target"]) for s in plan.to_dict()["steps"]]
+    assert steps == [("node1", "stop", None), ("node1", "demote", None), ("node2", "catch_up", "node1"),
+                     ("node2", "promote", None), ("node2", "start", None), ("node1", "rejoin", "node2"),
+                     ("node3", "rejoin", "node2")]
+    assert plan.commit_at == 3  # the move is recorded after the catch-up, before the promote

@@ -45,3 +45,18 @@ def test_the_way_out_after_a_failed_stop_fences_node1_before_any_start_on_node2(
     assert [(s.action, s.node, s.resource) for s in started] == [
         ("start", "node2", "web-vip"), ("start", "node2", "web-app")]
     assert plan.to_dict()["commit_at"] == len(taken)
+
+
+def test_a_replicated_switchover_whose_catch_up_failed_goes_back_to_the_demoted_primary():
+    """The demote worked (node1's copy is a replica), node2 did not catch up: nothing was committed,
+    so the way out is a start on node1, which promotes its copy again; no fence of node1."""
+    from ansible_collections.vigil.ha.tests.unit.plugins.module_utils.model.test_plan import build
+    states = {"node1": {"db-data": "replica", "db-vip": "out_of_service"},
+              "node2": {"db-data": "replica_lagging", "db-vip": "out_of_service"},
+              "node3": {"db-data": "replica", "db-vip": "out_of_service"}}
+    out = way_out(dict(FIRST, generation=4), states)
+    assert (out["stop_failed"], out["action"], out["target"]) == (False, "start", "node1")
+    h = build({"cluster": "db3", "action": "start"})[0]
+    plan = make_plan(h, "start", owner="node1", generation=4, target="node1", states=states)
+    assert [s.line() for s in plan.steps] == [
+        "node1: promote db-data (script) [gen 4]", "node1: start db-vip (ip) [gen 4]"]

@@ -11,6 +11,8 @@ from ansible_collections.vigil.ha.plugins.module_utils.model.step_limits import 
 @pytest.mark.parametrize("resource, seconds", [
     ({"kind": "script", "params": {"restore": "/r", "remove": "/s", "quick_check": "/c"}}, 2 * 60 + MARGIN),
     ({"kind": "script", "params": {"timeout": 900}}, 2 * 900 + MARGIN),
+    # a replicated script's catch_up: a quick_check, then position scripts until its timeout
+    ({"kind": "script", "replicated": True, "params": {"timeout": 100}}, 3 * 100 + MARGIN),
     ({"kind": "service", "params": {"command": "x", "stop_timeout": 10}}, 2 * (10 + 30) + MARGIN),
     ({"kind": "vm", "params": {"uuid": "u"}}, 120 + 300 + MARGIN),
     ({"kind": "vm", "params": {"uuid": "u", "shutdown_timeout": 10, "tools_timeout": 20}}, 30 + MARGIN),
