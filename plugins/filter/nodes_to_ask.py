@@ -23,7 +23,7 @@ options:
   gone:
     description:
       - Nodes not to ask - the failed node of a failover that the watcher found unreachable or failed
-        (C(failed_node_gone)): it is fenced, and asking a hung node would wait for SSH to time out.
+        (C(failed_node_gone)); it is fenced, and asking a hung node would wait for SSH to time out.
     type: list
     elements: str
     required: false

@@ -41,8 +41,8 @@ options:
     required: false
   gone:
     description:
-      - Nodes not asked because the watcher found them failed (P(vigil.ha.nodes_to_ask#filter)'s O(gone)):
-        each is V(unreachable), so the plan fences it, unless vCenter reports its VM powered off.
+      - Nodes not asked because the watcher found them failed (O(gone) of P(vigil.ha.nodes_to_ask#filter)).
+        Each is V(unreachable), so the plan fences it, unless vCenter reports its VM powered off.
     type: list
     elements: str
     required: false

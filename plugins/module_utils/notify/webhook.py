@@ -55,8 +55,18 @@ def tls_context(validate_certs=True, ca_path=None):
     return context
 
 
+def open_request(request, timeout, context=None):
+    """urllib's default opener (proxies from the environment, as curl), with ``context`` for https.
+
+    Not ansible's open_url: this layer imports nothing of ansible (docs/architecture.md), and the
+    notice goes out from the rulebook's controller, not from a managed host.
+    """
+    handlers = [urllib.request.HTTPSHandler(context=context)] if context is not None else []
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+
+
 def post(url, payload, token=None, timeout=10, retries=3, backoff=2.0, context=None,
-         opener=urllib.request.urlopen, sleep=time.sleep):
+         opener=open_request, sleep=time.sleep):
     """POST ``payload`` as JSON; ``{"sent", "attempts", "status", "error", "receiver"}`` (never raises for delivery).
 
     Waits ``backoff``, 2 x ``backoff``, 4 x ``backoff``... between the ``1 + retries`` attempts.
